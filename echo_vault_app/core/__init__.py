@@ -1,0 +1,1 @@
+"""Storage, key hierarchy, crypto helpers and the audit trail. No Qt here."""

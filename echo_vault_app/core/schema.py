@@ -1,0 +1,96 @@
+"""The vault database schema, as forward-only migrations counted by ``PRAGMA user_version``.
+
+Secret values never live in a searchable column: secret fields hold AES-GCM blobs, and the FTS5
+index is fed only names, tags, notes, template ids and non-secret fields.
+"""
+
+from __future__ import annotations
+
+CORE_MIGRATIONS: list[str] = [
+    # 1: secrets, fields, history, tags, search index, audit trail, metadata
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE secrets (
+        id        INTEGER PRIMARY KEY,
+        name      TEXT NOT NULL,
+        template  TEXT NOT NULL,
+        tags      TEXT NOT NULL DEFAULT '[]',
+        notes     TEXT NOT NULL DEFAULT '',
+        created   REAL NOT NULL,
+        updated   REAL NOT NULL,
+        expires   REAL,
+        deleted   REAL,
+        version   INTEGER NOT NULL DEFAULT 1,
+        favourite INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX secrets_live_name ON secrets (name COLLATE NOCASE)
+        WHERE deleted IS NULL;
+    CREATE INDEX secrets_expires ON secrets (expires) WHERE expires IS NOT NULL;
+    CREATE INDEX secrets_deleted ON secrets (deleted) WHERE deleted IS NOT NULL;
+
+    CREATE TABLE secret_fields (
+        secret_id INTEGER NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,
+        position  INTEGER NOT NULL,
+        name      TEXT NOT NULL,
+        is_secret INTEGER NOT NULL,
+        is_binary INTEGER NOT NULL,
+        value     BLOB NOT NULL,
+        PRIMARY KEY (secret_id, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE secret_history (
+        secret_id INTEGER NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,
+        version   INTEGER NOT NULL,
+        saved     REAL NOT NULL,
+        template  TEXT NOT NULL,
+        tags      TEXT NOT NULL,
+        notes     TEXT NOT NULL,
+        expires   REAL,
+        payload   BLOB NOT NULL,
+        PRIMARY KEY (secret_id, version)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE secret_tags (
+        tag       TEXT NOT NULL COLLATE NOCASE,
+        secret_id INTEGER NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,
+        PRIMARY KEY (tag, secret_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX secret_tags_secret ON secret_tags (secret_id);
+
+    CREATE VIRTUAL TABLE secrets_fts USING fts5 (
+        name, tags, notes, fields, type,
+        tokenize = 'unicode61 remove_diacritics 2',
+        prefix = '1 2 3'
+    );
+
+    CREATE TABLE audit_log (
+        seq        INTEGER PRIMARY KEY,
+        ts         REAL NOT NULL,
+        actor      TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        target     TEXT,
+        outcome    TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT '{}',
+        value_hash TEXT,
+        mac        BLOB NOT NULL
+    );
+    CREATE INDEX audit_value_hash ON audit_log (value_hash) WHERE value_hash IS NOT NULL;
+
+    CREATE TABLE audit_anchor (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        last_seq INTEGER NOT NULL,
+        last_mac BLOB NOT NULL
+    );
+
+    CREATE TABLE component_schema (
+        component TEXT PRIMARY KEY,
+        version   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
+]
+
+SCHEMA_VERSION = len(CORE_MIGRATIONS)

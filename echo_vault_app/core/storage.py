@@ -1,0 +1,207 @@
+"""Opening the SQLCipher database with a raw data key, and nothing weaker.
+
+The key goes in as a raw 256-bit key (``x'…'``), so opening costs what plain SQLite costs.
+The raw key's form is checked before the PRAGMA is built, because SQLCipher silently treats a
+malformed raw key as a passphrase. A database that fails to open is never re-created or written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+import sqlcipher3
+
+from echo_vault_app.core.schema import CORE_MIGRATIONS, SCHEMA_VERSION
+from echo_vault_app.errors import DatabaseDamaged, UnsafeSQLite
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "vault.db"
+BUSY_TIMEOUT_MS = 10_000
+_MIN_CACHE_KIB = 8 * 1024
+_MAX_CACHE_KIB = 128 * 1024
+
+DatabaseError = sqlcipher3.DatabaseError
+Connection = sqlcipher3.Connection
+
+
+class WrongDataKey(Exception):
+    """The database did not decrypt with the key given (internal: callers may try another)."""
+
+
+def _key_pragma(data_key: bytes) -> str:
+    if not isinstance(data_key, bytes) or len(data_key) != 32:
+        raise ValueError("data key must be 32 bytes")
+    hex_key = data_key.hex()
+    if not re.fullmatch(r"[0-9a-f]{64}", hex_key):  # belt and braces: hex() is always this
+        raise ValueError("data key is not hex")
+    return f"PRAGMA key = \"x'{hex_key}'\""
+
+
+def _cache_kib(path: Path) -> int:
+    """Size the page cache to the vault: SQLCipher decrypts a page on every cache miss."""
+    try:
+        size_kib = (
+            path.stat().st_size
+            + (
+                path.with_name(path.name + "-wal").stat().st_size
+                if path.with_name(path.name + "-wal").exists()
+                else 0
+            )
+        ) // 1024
+    except OSError:
+        size_kib = 0
+    return max(_MIN_CACHE_KIB, min(_MAX_CACHE_KIB, int(size_kib * 1.25)))
+
+
+def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
+    """Open (or, only when ``create``, create) the vault database keyed with ``data_key``.
+
+    Raises WrongDataKey when the file does not decrypt with this key, DatabaseDamaged when it
+    is not a usable vault, UnsafeSQLite when the library has no SQLCipher.
+    """
+    if not create and not path.exists():
+        raise DatabaseDamaged(f"{path.name} is missing from {path.parent}")
+    if create and path.exists():
+        raise DatabaseDamaged(f"{path.name} already exists; refusing to overwrite it")
+    if not create:
+        _check_header(path)
+
+    uri = f"file:{path}?mode={'rwc' if create else 'rw'}"
+    fd_umask = os.umask(0o077)
+    try:
+        conn = sqlcipher3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    except sqlcipher3.Error as exc:
+        raise DatabaseDamaged(f"{path.name} cannot be opened: {exc}") from exc
+    finally:
+        os.umask(fd_umask)
+
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        if not conn.execute("PRAGMA cipher_version").fetchone():
+            raise UnsafeSQLite("this SQLite build has no SQLCipher; refusing to open the vault")
+        conn.execute(_key_pragma(data_key))
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            raise WrongDataKey() from exc
+        _configure(conn, path)
+        if create:
+            migrate(conn)
+        else:
+            _check_schema(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a plaintext SQLite file or an obviously truncated one before keying it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+            size = os.fstat(handle.fileno()).st_size
+    except OSError as exc:
+        raise DatabaseDamaged(f"{path.name} cannot be read: {exc.strerror}") from exc
+    if head.startswith(b"SQLite format 3"):
+        raise DatabaseDamaged(f"{path.name} is an unencrypted SQLite file, not an Echo Vault")
+    if size < 1024 or size % 512:
+        raise DatabaseDamaged(f"{path.name} is truncated or damaged")
+
+
+def _configure(conn: Connection, path: Path) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute(f"PRAGMA cache_size = -{_cache_kib(path)}")
+
+
+def _check_schema(conn: Connection) -> None:
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        quick = conn.execute("PRAGMA quick_check(1)").fetchone()[0] if version == 0 else "ok"
+    except sqlcipher3.DatabaseError as exc:
+        raise DatabaseDamaged(f"vault database is damaged: {exc}") from exc
+    if version == 0 or quick != "ok":
+        raise DatabaseDamaged("vault database is damaged: it has no Echo Vault schema")
+    if version > SCHEMA_VERSION:
+        raise DatabaseDamaged("vault database was written by a newer Echo Vault; update first")
+    if version < SCHEMA_VERSION:
+        migrate(conn)
+
+
+def split_statements(script: str) -> list[str]:
+    """Split an SQL script into statements, keeping trigger bodies whole."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlcipher3.complete_statement(pending):
+            if pending.strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements
+
+
+def _apply(conn: Connection, read_version, write_version, migrations: list[str], what: str) -> None:
+    """Apply pending migrations one transaction each, re-reading the version under the lock.
+
+    Two processes opening an old vault at once both get here; ``BEGIN IMMEDIATE`` makes the
+    second wait and then see that the first already did the work.
+    """
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = read_version()
+            if current >= len(migrations):
+                conn.execute("COMMIT")
+                return
+            for statement in split_statements(migrations[current]):
+                conn.execute(statement)
+            write_version(current + 1)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("applied %s schema migration %d", what, current + 1)
+
+
+def migrate(conn: Connection) -> None:
+    """Apply the core migrations the database has not seen yet."""
+    _apply(
+        conn,
+        lambda: conn.execute("PRAGMA user_version").fetchone()[0],
+        lambda number: conn.execute(f"PRAGMA user_version = {int(number)}"),
+        CORE_MIGRATIONS,
+        "vault",
+    )
+
+
+def ensure_component_schema(conn: Connection, component: str, migrations: list[str]) -> None:
+    """Let a library package (auth, state) own its tables with its own forward migrations."""
+
+    def read_version() -> int:
+        row = conn.execute(
+            "SELECT version FROM component_schema WHERE component = ?", (component,)
+        ).fetchone()
+        current = row[0] if row else 0
+        if current > len(migrations):
+            raise DatabaseDamaged(f"vault {component} tables were written by a newer Echo Vault")
+        return current
+
+    def write_version(number: int) -> None:
+        conn.execute(
+            "INSERT INTO component_schema (component, version) VALUES (?, ?)"
+            " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            (component, number),
+        )
+
+    _apply(conn, read_version, write_version, migrations, component)

@@ -1,0 +1,329 @@
+"""The open vault: one SQLCipher connection, the keys derived for it, and the audit trail.
+
+Everything above this class (secrets, auth, state, the faces) reaches the database through
+``read()`` and ``transaction()``, which serialise access from several threads with one lock, and
+seals values through ``seal``/``open_sealed`` under the data key's field sub-key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from echo_vault_app import config
+from echo_vault_app.core import keyring_slot, slots, storage, throttle
+from echo_vault_app.core.audit import AuditTrail
+from echo_vault_app.core.crypto import hkdf, open_sealed, random_key, seal, tune_argon2
+from echo_vault_app.core.fsutil import ensure_private_dir, fsync_dir
+from echo_vault_app.core.keyfile import KEYFILE_NAME, KeyFile
+from echo_vault_app.core.unlock import UnlockRequest, recover_vault_key
+from echo_vault_app.errors import (
+    DatabaseDamaged,
+    KeyringError,
+    UsageError,
+    VaultExists,
+    VaultLocked,
+    VaultNotFound,
+)
+
+log = logging.getLogger(__name__)
+
+FIELDS_INFO = b"echo-vault/fields/v1"
+
+
+@dataclass
+class CreatedVault:
+    vault: Vault
+    recovery_key: str
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VaultInfo:
+    """What can be learnt about a vault folder without unlocking it."""
+
+    folder: Path
+    exists: bool
+    vault_id: str | None
+    slots: tuple[str, ...]
+    retry_after: float
+
+
+def vault_exists(folder: Path) -> bool:
+    return (folder / KEYFILE_NAME).exists() or (folder / storage.DB_NAME).exists()
+
+
+def inspect(folder: Path | None = None) -> VaultInfo:
+    folder = Path(folder) if folder else config.default_vault_path()
+    if not vault_exists(folder):
+        return VaultInfo(folder, False, None, (), 0.0)
+    keyfile = KeyFile.load(folder)
+    wait = throttle.load(folder).retry_after()
+    return VaultInfo(folder, True, keyfile.vault_id, tuple(sorted(keyfile.slots)), wait)
+
+
+class Vault:
+    """An unlocked vault. Create with :meth:`create` or :meth:`open`; close with :meth:`lock`."""
+
+    def __init__(
+        self,
+        folder: Path,
+        keyfile: KeyFile,
+        vault_key: bytes,
+        data_key: bytes,
+        conn: storage.Connection,
+        unlock_method: str,
+    ) -> None:
+        self.folder = folder
+        self.keyfile = keyfile
+        self.vault_id = keyfile.vault_id
+        self.unlock_method = unlock_method
+        self.notices: list[str] = []
+        self._vault_key = vault_key
+        self._data_key = data_key
+        self._fields_key = hkdf(data_key, FIELDS_INFO)
+        self._conn: storage.Connection | None = conn
+        self._lock = threading.RLock()
+        self._stable_root = self._load_stable_root()
+        self.audit = AuditTrail(
+            self.stable_key("audit-chain"),
+            self.stable_key("audit-value"),
+            self.vault_id,
+            config.audit_enabled(),
+        )
+
+    # -- creation and unlock --------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        folder: Path | None = None,
+        *,
+        passphrase: str | None = None,
+        master_key: str | None = None,
+        use_keyring: bool = True,
+        keyring_backend: object | None = None,
+        kdf_seconds: float = 0.5,
+    ) -> CreatedVault:
+        """Create a new vault; the returned recovery key is shown to the user once and dropped."""
+        folder = Path(folder) if folder else config.default_vault_path()
+        if (folder / KEYFILE_NAME).exists():
+            raise VaultExists(f"a vault already exists at {folder}")
+        if (folder / storage.DB_NAME).exists():
+            raise VaultExists(f"{folder / storage.DB_NAME} exists without vault.keys; move it away")
+        if master_key is None:
+            master_key = os.environ.get(config.ENV_MASTER_KEY) or None
+        notices: list[str] = []
+        backend = None
+        if use_keyring:
+            try:
+                backend = keyring_backend or keyring_slot.find_backend()
+            except KeyringError as exc:
+                notices.append(f"keyring not used: {exc}")
+        if not passphrase and master_key is None and backend is None:
+            raise UsageError(
+                "a new vault needs a passphrase, a system keyring or ECHO_VAULT_MASTER_KEY"
+            )
+        ensure_private_dir(folder)
+
+        vault_id = uuid.uuid4().hex
+        vault_key, data_key = random_key(), random_key()
+        keyfile = KeyFile(
+            vault_id=vault_id,
+            created=time.time(),
+            data_key=slots.wrap_data_key(vault_key, vault_id, data_key, 1),
+        )
+        if passphrase:
+            params = tune_argon2(kdf_seconds)
+            keyfile.slots["passphrase"] = slots.passphrase_slot(
+                passphrase, params, vault_key, vault_id
+            )
+        recovery_text, recovery_raw = slots.new_recovery_key()
+        keyfile.slots["recovery"] = slots.recovery_slot(recovery_raw, vault_key, vault_id)
+        if master_key is not None:
+            keyfile.slots["env"] = slots.env_slot(
+                slots.parse_master_key(master_key), vault_key, vault_id
+            )
+        if backend is not None:
+            kek = keyring_slot.new_kek()
+            try:
+                keyring_slot.store_kek(backend, vault_id, kek)
+                keyfile.slots["keyring"] = slots.keyring_slot(kek, vault_key, vault_id)
+            except KeyringError as exc:
+                if not passphrase and master_key is None:
+                    raise
+                notices.append(f"keyring not used: {exc}")
+
+        # Build both files under temporary names and move them into place database first, so
+        # a crash leaves either nothing called vault.keys or a complete pair.
+        staging_db = folder / f".{storage.DB_NAME}.creating"
+        for leftover in folder.glob(f".{storage.DB_NAME}.creating*"):
+            leftover.unlink()
+        conn = storage.connect(staging_db, data_key, create=True)
+        try:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('vault_id', ?), ('stable_root', ?)",
+                (vault_id, random_key()),
+            )
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        os.replace(staging_db, folder / storage.DB_NAME)
+        fsync_dir(folder)
+        keyfile.save(folder)
+        log.info("created vault %s in %s", vault_id, folder)
+
+        vault = cls._open_with(folder, keyfile, vault_key, "create")
+        vault.notices.extend(notices)
+        with vault.transaction() as tx:
+            vault.audit.record(tx, "create", detail={"slots": sorted(keyfile.slots)})
+        return CreatedVault(vault, recovery_text, notices)
+
+    @classmethod
+    def open(
+        cls,
+        folder: Path | None = None,
+        *,
+        passphrase: str | None = None,
+        recovery_key: str | None = None,
+        master_key: str | None = None,
+        use_keyring: bool = True,
+        use_env: bool = True,
+        keyring_backend: object | None = None,
+    ) -> Vault:
+        """Unlock an existing vault through the unlock order; raise a typed error otherwise."""
+        folder = Path(folder) if folder else config.default_vault_path()
+        if not vault_exists(folder):
+            raise VaultNotFound(f"no vault at {folder} (create one with `echo-vault-cli init`)")
+        keyfile = KeyFile.load(folder)
+        request = UnlockRequest(
+            passphrase, recovery_key, master_key, use_keyring, use_env, keyring_backend
+        )
+        result = recover_vault_key(folder, keyfile, request)
+        vault = cls._open_with(folder, keyfile, result.vault_key, result.method)
+        vault.notices.extend(result.notices)
+        if result.reseal_keyring and result.keyring_backend is not None:
+            try:
+                vault.seal_keyring(result.keyring_backend)
+                vault.notices.append("re-sealed the vault key in the system keyring")
+            except KeyringError as exc:
+                vault.notices.append(f"keyring entry not re-sealed: {exc}")
+
+        failures = throttle.clear(folder)
+        with vault.transaction() as tx:
+            for ts, method in failures:
+                vault.audit.record(tx, "unlock", outcome="failed", detail={"method": method}, ts=ts)
+            vault.audit.record(tx, "unlock", detail={"method": result.method})
+        return vault
+
+    @classmethod
+    def _open_with(cls, folder: Path, keyfile: KeyFile, vault_key: bytes, method: str) -> Vault:
+        """Open the database with the current data key, or with a pending one a crash left."""
+        db_path = folder / storage.DB_NAME
+        current = slots.unwrap_data_key(vault_key, keyfile.vault_id, keyfile.data_key)
+        try:
+            conn = storage.connect(db_path, current)
+            data_key = current
+        except storage.WrongDataKey:
+            pending = keyfile.pending_data_key
+            if pending is None:
+                raise DatabaseDamaged(
+                    "vault.db does not decrypt with this vault's key (damaged or replaced)"
+                ) from None
+            data_key = slots.unwrap_data_key(vault_key, keyfile.vault_id, pending)
+            try:
+                conn = storage.connect(db_path, data_key)
+            except storage.WrongDataKey:
+                raise DatabaseDamaged(
+                    "vault.db does not decrypt with this vault's key (damaged or replaced)"
+                ) from None
+            # The rekey committed but the promotion did not: finish it now.
+            keyfile.data_key, keyfile.pending_data_key = pending, None
+            keyfile.save(folder)
+            log.info("promoted pending data key for vault %s", keyfile.vault_id)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()
+        except storage.DatabaseError as exc:
+            conn.close()
+            raise DatabaseDamaged(f"vault.db is damaged: {exc}") from exc
+        if row is None or row[0] != keyfile.vault_id:
+            conn.close()
+            raise DatabaseDamaged("vault.db belongs to another vault than vault.keys")
+        return cls(folder, keyfile, vault_key, data_key, conn, method)
+
+    # -- database access ------------------------------------------------------------------
+
+    def _load_stable_root(self) -> bytes:
+        row = self._require().execute("SELECT value FROM meta WHERE key = 'stable_root'").fetchone()
+        if row is None or len(row[0]) != 32:
+            raise DatabaseDamaged("vault.db is damaged: its key root is missing")
+        return bytes(row[0])
+
+    def _require(self) -> storage.Connection:
+        if self._conn is None:
+            raise VaultLocked("the vault is locked")
+        return self._conn
+
+    @property
+    def is_locked(self) -> bool:
+        return self._conn is None
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[storage.Connection]:
+        """Serialised access for reads (autocommit; SQLite gives each statement a snapshot)."""
+        with self._lock:
+            yield self._require()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[storage.Connection]:
+        """A write transaction taken up front, so concurrent writers queue instead of failing."""
+        with self._lock:
+            conn = self._require()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def ensure_schema(self, component: str, migrations: list[str]) -> None:
+        with self._lock:
+            storage.ensure_component_schema(self._require(), component, migrations)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def seal(self, plaintext: bytes, aad: bytes) -> bytes:
+        return seal(self._fields_key, plaintext, aad)
+
+    def open_sealed(self, blob: bytes, aad: bytes) -> bytes:
+        return open_sealed(self._fields_key, blob, aad)
+
+    def stable_key(self, label: str) -> bytes:
+        """A key that survives data-key rotation: API-key hashes and audit MACs must."""
+        return hkdf(self._stable_root, b"echo-vault/stable/" + label.encode())
+
+    def seal_keyring(self, backend: object | None = None) -> None:
+        """(Re)write the keyring entry and slot so the desktop session unlocks without typing."""
+        backend = backend or keyring_slot.find_backend()
+        kek = keyring_slot.new_kek()
+        keyring_slot.store_kek(backend, self.vault_id, kek)
+        self.keyfile.slots["keyring"] = slots.keyring_slot(kek, self._vault_key, self.vault_id)
+        self.keyfile.save(self.folder)
+
+    def lock(self) -> None:
+        """Close the database and drop the keys this object holds."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            self._vault_key = self._data_key = self._fields_key = b""
+            self._stable_root = b""
+        log.info("locked vault %s", self.vault_id)
