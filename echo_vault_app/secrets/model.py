@@ -1,0 +1,120 @@
+"""Plain data carried between the secrets store and its callers.
+
+Summaries never hold values: they are what listing, searching and the browser's model see.
+Only :class:`Secret` (from get, reveal, copy) carries decrypted fields.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from echo_vault_app.errors import InvalidName
+
+MAX_NAME_LENGTH = 512
+MAX_FIELD_BYTES = 64 * 1024 * 1024
+MAX_TAG_LENGTH = 128
+MAX_NOTES_LENGTH = 1024 * 1024
+
+Value = str | bytes
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    name: str
+    value: Value
+    secret: bool = True
+
+    @property
+    def is_binary(self) -> bool:
+        return isinstance(self.value, bytes)
+
+
+@dataclass(frozen=True)
+class SecretSummary:
+    id: int
+    name: str
+    template: str
+    tags: tuple[str, ...]
+    created: float
+    updated: float
+    expires: float | None
+    version: int
+    favourite: bool
+    deleted: float | None = None
+
+
+@dataclass(frozen=True)
+class Secret:
+    summary: SecretSummary
+    notes: str
+    fields: tuple[FieldValue, ...] = field(default_factory=tuple)
+
+    @property
+    def name(self) -> str:
+        return self.summary.name
+
+    @property
+    def version(self) -> int:
+        return self.summary.version
+
+    def field(self, name: str) -> FieldValue:
+        for item in self.fields:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+    def values(self) -> dict[str, Value]:
+        return {item.name: item.value for item in self.fields}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    saved: float
+    template: str
+    tags: tuple[str, ...]
+    notes: str
+    expires: float | None
+    fields: tuple[FieldValue, ...]
+
+
+def normalize_name(name: object) -> str:
+    """Check a secret name and return its NFC form; names are paths like ``stripe/api_key``.
+
+    >>> normalize_name("stripe/api_key")
+    'stripe/api_key'
+    """
+    if not isinstance(name, str):
+        raise InvalidName("a secret name must be text")
+    name = unicodedata.normalize("NFC", name)
+    if not name:
+        raise InvalidName("a secret name cannot be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidName(f"a secret name can have at most {MAX_NAME_LENGTH} characters")
+    if name != name.strip():
+        raise InvalidName("a secret name cannot start or end with spaces")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in name):
+        raise InvalidName("a secret name cannot contain control or invisible characters")
+    if name.startswith("/") or name.endswith("/") or "//" in name:
+        raise InvalidName("a secret name cannot have an empty path part ('/' at an end or '//')")
+    if any(part in (".", "..") for part in name.split("/")):
+        raise InvalidName("a secret name cannot have '.' or '..' as a path part")
+    return name
+
+
+def normalize_tags(tags: object) -> tuple[str, ...]:
+    if tags is None:
+        return ()
+    if isinstance(tags, str):
+        tags = [tags]
+    result: list[str] = []
+    for tag in tags:  # type: ignore[union-attr]
+        if not isinstance(tag, str):
+            raise InvalidName("tags must be text")
+        tag = unicodedata.normalize("NFC", tag).strip()
+        if not tag or len(tag) > MAX_TAG_LENGTH or any(ch.isspace() or ch == "," for ch in tag):
+            raise InvalidName("a tag must be 1-128 characters without spaces or commas")
+        if tag.casefold() not in {t.casefold() for t in result}:
+            result.append(tag)
+    return tuple(result)
