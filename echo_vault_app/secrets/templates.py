@@ -1,0 +1,769 @@
+"""Credential templates: which fields a kind of credential has and what good values look like.
+
+Templates are data (JSON under ``resources/templates``), so a new provider needs no code and a
+user can add one by dropping a file into the vault folder's ``templates/``. A user template
+shares the id space with the built-in ones and may not reuse a built-in id: stored secrets
+record their template id, and letting a file shadow ``aws`` would silently change how existing
+secrets are checked. A malformed user file is reported in ``TemplateRegistry.problems`` and
+skipped; loading never raises because of one.
+
+Template file format (keys starting with ``_`` are ignored, so ``"_comment"`` works)::
+
+    {"format": 1, "id": "acme", "name": "Acme API", "description": "...",
+     "primary_field": "token", "username_field": null, "allow_extra_fields": false,
+     "fields": [{"name": "token", "label": "Token", "secret": true, "required": true,
+                 "kind": "password", "pattern": "acme_[0-9a-f]{32}", "validator": null,
+                 "help": "...", "example": "acme_0123..."}]}
+
+Known shortcoming: ``pattern`` is a Python regular expression matched in-process, so a user
+template with a catastrophically backtracking pattern can make validation slow. Pattern length
+and value length are capped, which bounds but does not remove that risk. This module is past
+the ~400-line aim; the value checks belong in a module of their own when the package is split.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from echo_vault_app.errors import NotFound, ValidationError
+from echo_vault_app.secrets import safejson
+from echo_vault_app.secrets.dburl import parse_database_url
+
+log = logging.getLogger(__name__)
+
+KINDS = frozenset({"text", "multiline", "url", "password", "number", "list"})
+SINGLE_LINE_KINDS = KINDS - {"multiline"}
+BUILTIN_SOURCE = "builtin"
+USER_SOURCE = "user"
+
+MAX_TEMPLATE_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 6
+MAX_USER_TEMPLATES = 256
+MAX_FIELDS = 64
+MAX_PATTERN_CHARS = 1000
+# Values a pattern or validator reads are capped to bound the work; unchecked values are left to
+# the store's own size limit.
+MAX_LINE_CHARS = 64 * 1024
+MAX_CHECKED_CHARS = 1024 * 1024
+
+TEMPLATE_ID_RE = re.compile(r"[a-z][a-z0-9_.\-]{0,63}")
+FIELD_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+EXTRA_FIELD_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,127}")
+
+
+@dataclass(frozen=True)
+class TemplateField:
+    """One field of a credential: how it is stored, shown and checked."""
+
+    name: str
+    label: str
+    secret: bool
+    required: bool
+    kind: str
+    pattern: str | None
+    validator: str | None
+    help: str
+    example: str
+
+
+@dataclass(frozen=True)
+class Template:
+    """A kind of credential. ``primary_field`` is what "copy secret" copies."""
+
+    id: str
+    name: str
+    description: str
+    fields: tuple[TemplateField, ...]
+    primary_field: str
+    username_field: str | None
+    allow_extra_fields: bool
+    source: str
+    path: str | None
+
+    def field(self, name: str) -> TemplateField:
+        """The field called ``name``; raises ``KeyError`` when the template has none."""
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    def is_secret(self, name: str) -> bool:
+        """Whether values of ``name`` are sealed; extra fields (not declared) always are."""
+        try:
+            return self.field(name).secret
+        except KeyError:
+            return True
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    """A user template file that was skipped, and why (one line)."""
+
+    path: str
+    message: str
+
+
+class _Invalid(Exception):
+    """A value check failed; the text is the reason, never the value."""
+
+
+# --- value checks -------------------------------------------------------------------------------
+
+_AWS_REGION_RE = re.compile(
+    r"[a-z]{2,4}(-[a-z]{2,4})?-"
+    r"(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9][0-9]?"
+)
+_BASE32_RE = re.compile(r"[A-Z2-7]+")
+_SCOPE_RE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_DOTENV_LINE_RE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)")
+_PEM_RE = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\n(.*?)\n?-----END ([A-Z0-9 ]+)-----", re.S)
+_PRIVATE_PEM_LABELS = frozenset(
+    {
+        "OPENSSH PRIVATE KEY",
+        "RSA PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "DSA PRIVATE KEY",
+        "PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+    }
+)
+_PUBLIC_KEY_PREFIXES = ("ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-", "---- BEGIN SSH2 PUBLIC")
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if not re.fullmatch(r"[a-z][a-z0-9+.\-]*", parts.scheme) or not parts.hostname:
+        raise _Invalid("must be a URL such as https://host/path")
+    if any(ch.isspace() for ch in value):
+        raise _Invalid("must be a URL without white space (percent-encode it)")
+    try:
+        parts.port  # noqa: B018 - reading it checks the port
+    except ValueError:
+        raise _Invalid("has a malformed port") from None
+    return value
+
+
+def _check_database_url(value: str) -> str:
+    try:
+        return parse_database_url(value).to_url()
+    except ValidationError as exc:
+        raise _Invalid(str(exc).removeprefix("database URL ")) from None
+
+
+def _check_aws_region(value: str) -> str:
+    value = value.lower()
+    if not _AWS_REGION_RE.fullmatch(value):
+        raise _Invalid("must be an AWS region such as us-east-1 or eu-central-2")
+    return value
+
+
+def _check_totp_seed(value: str) -> str:
+    if value.lower().startswith("otpauth://"):
+        return _check_otpauth_uri(value)
+    return _normalise_base32(value)
+
+
+def _normalise_base32(value: str) -> str:
+    seed = re.sub(r"[\s\-]", "", value).upper().rstrip("=")
+    if not _BASE32_RE.fullmatch(seed):
+        raise _Invalid("must be a base32 seed (letters A-Z and digits 2-7) or an otpauth:// URI")
+    if len(seed) < 16:
+        raise _Invalid("is too short for a TOTP seed (at least 16 base32 characters, 80 bits)")
+    try:
+        base64.b32decode(seed + "=" * (-len(seed) % 8))
+    except binascii.Error:
+        raise _Invalid("has a base32 length that cannot be decoded") from None
+    return seed
+
+
+def _check_otpauth_uri(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.netloc.lower() == "hotp":
+        raise _Invalid("is an HOTP (counter) URI; only time-based TOTP is supported")
+    if parts.netloc.lower() != "totp":
+        raise _Invalid("must be an otpauth://totp/ URI")
+
+    query = parse_qs(parts.query, keep_blank_values=True)
+    secret = query.get("secret", [""])
+    if len(secret) != 1 or not secret[0]:
+        raise _Invalid("otpauth URI must carry exactly one secret parameter")
+    _normalise_base32(secret[0])
+
+    algorithm = query.get("algorithm", ["SHA1"])[-1].upper()
+    if algorithm not in ("SHA1", "SHA256", "SHA512"):
+        raise _Invalid("otpauth URI algorithm must be SHA1, SHA256 or SHA512")
+    if query.get("digits", ["6"])[-1] not in ("6", "7", "8"):
+        raise _Invalid("otpauth URI digits must be 6, 7 or 8")
+    period = query.get("period", ["30"])[-1]
+    if not period.isdigit() or not 0 < int(period) <= 3600:
+        raise _Invalid("otpauth URI period must be a number of seconds from 1 to 3600")
+    return value
+
+
+def _check_ssh_private_key(value: str) -> str:
+    text = value.replace("\r\n", "\n").strip()
+    if text.startswith(_PUBLIC_KEY_PREFIXES) or "PUBLIC KEY-----" in text[:64]:
+        raise _Invalid("holds a public key; paste the private key")
+    if text.startswith("PuTTY-User-Key-File"):
+        raise _Invalid("is a PuTTY key; convert it to OpenSSH format (puttygen -O private-openssh)")
+
+    blocks = list(_PEM_RE.finditer(text))
+    if len(blocks) != 1 or blocks[0].span() != (0, len(text)):
+        raise _Invalid("must be one private key from -----BEGIN ... PRIVATE KEY----- to its END")
+    begin, body, end = blocks[0].groups()
+    if begin != end or begin not in _PRIVATE_PEM_LABELS:
+        raise _Invalid("must be an OpenSSH, PKCS#8, RSA, EC or DSA private key")
+
+    # Traditional encrypted PEM carries "Proc-Type:"/"DEK-Info:" lines before a blank line.
+    lines = body.split("\n")
+    encrypted_pem = any(":" in line for line in lines)
+    if encrypted_pem:
+        header_end = lines.index("") if "" in lines else len(lines)
+        lines = lines[header_end + 1 :]
+    try:
+        der = base64.b64decode("".join(lines), validate=True)
+    except (binascii.Error, ValueError):
+        raise _Invalid("has a key body that is not valid base64") from None
+
+    if begin == "OPENSSH PRIVATE KEY" and not der.startswith(b"openssh-key-v1\x00"):
+        raise _Invalid("has an OpenSSH header but not an OpenSSH key body")
+    if begin != "OPENSSH PRIVATE KEY" and not encrypted_pem and der[:1] != b"\x30":
+        raise _Invalid("has a PEM header but not a DER key body")
+    return text + "\n"
+
+
+def _check_scopes(value: str) -> str:
+    scopes = _split_list(value)
+    if not all(_SCOPE_RE.fullmatch(scope) for scope in scopes):
+        raise _Invalid("must be scope names separated by spaces or commas, without quotes")
+    return " ".join(scopes)
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL_RE.fullmatch(value):
+        raise _Invalid("must be an e-mail style user name such as name@example.com")
+    return value
+
+
+def _check_dotenv(value: str) -> str:
+    text = value.replace("\r\n", "\n")
+    _parse_dotenv(text)
+    return text
+
+
+VALIDATORS: dict[str, Callable[[str], str]] = {
+    "url": _check_url,
+    "database_url": _check_database_url,
+    "aws_region": _check_aws_region,
+    "totp_seed": _check_totp_seed,
+    "ssh_private_key": _check_ssh_private_key,
+    "scopes": _check_scopes,
+    "email": _check_email,
+    "dotenv": _check_dotenv,
+}
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """Read a ``.env`` bundle: ``KEY=value`` lines, ``#`` comments, optional ``export``.
+
+    Values may be single-quoted (taken literally) or double-quoted (``\\n``, ``\\"`` and
+    ``\\\\`` escapes; may span lines). An unquoted value ends at `` #``.
+
+    Raises:
+        ValidationError: a line is malformed or a key repeats; the message gives line numbers
+            only, never line text.
+    """
+    try:
+        return _parse_dotenv(text)
+    except _Invalid as exc:
+        raise ValidationError(f".env bundle {exc}") from None
+
+
+def _parse_dotenv(text: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    first_line: dict[str, int] = {}
+    lines = text.replace("\r\n", "\n").split("\n")
+    index = 0
+    while index < len(lines):
+        number, line = index + 1, lines[index].strip()
+        index += 1
+        if not line or line.startswith("#"):
+            continue
+
+        match = _DOTENV_LINE_RE.fullmatch(line)
+        if not match:
+            raise _Invalid(f"line {number}: expected KEY=value")
+        key, raw = match.groups()
+        if key in first_line:
+            raise _Invalid(f"line {number}: key repeats line {first_line[key]}")
+        first_line[key] = number
+
+        if raw[:1] in ("'", '"'):
+            quote = raw[0]
+            while not _closes_quote(raw, quote) and index < len(lines):
+                raw += "\n" + lines[index]
+                index += 1
+            if not _closes_quote(raw, quote):
+                raise _Invalid(f"line {number}: quoted value is never closed")
+            body = raw[1 : _closing_index(raw, quote)]
+            rest = raw[_closing_index(raw, quote) + 1 :].strip()
+            if rest and not rest.startswith("#"):
+                raise _Invalid(f"line {number}: text after the closing quote")
+            result[key] = body if quote == "'" else _unescape(body)
+        else:
+            result[key] = re.split(r"\s+#", raw, maxsplit=1)[0].strip()
+    return result
+
+
+def _closing_index(raw: str, quote: str) -> int:
+    position = 1
+    while position < len(raw):
+        if quote == '"' and raw[position] == "\\":
+            position += 2
+            continue
+        if raw[position] == quote:
+            return position
+        position += 1
+    return -1
+
+
+def _closes_quote(raw: str, quote: str) -> bool:
+    return _closing_index(raw, quote) != -1
+
+
+def _unescape(body: str) -> str:
+    table = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
+    return re.sub(r"\\(.)", lambda m: table.get(m.group(1), "\\" + m.group(1)), body)
+
+
+def _split_list(value: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in re.split(r"[\s,]+", value.strip()):
+        if item:
+            seen.setdefault(item)
+    return list(seen)
+
+
+# --- the registry -------------------------------------------------------------------------------
+
+
+class TemplateRegistry:
+    """All usable templates, plus the user template files that were skipped and why."""
+
+    def __init__(self, templates: Iterable[Template], problems: Iterable[TemplateProblem] = ()):
+        self._templates = {template.id: template for template in templates}
+        self.problems: list[TemplateProblem] = list(problems)
+
+    def get(self, template_id: str) -> Template:
+        """The template with this id; raises ``NotFound`` when there is none."""
+        try:
+            return self._templates[template_id]
+        except (KeyError, TypeError):
+            shown = template_id if _is_printable_id(template_id) else "(unprintable)"
+            raise NotFound(f"no credential template with id {shown!r}") from None
+
+    def all(self) -> list[Template]:
+        """Every template, sorted by name for menus and lists."""
+        return sorted(self._templates.values(), key=lambda t: (t.name.casefold(), t.id))
+
+    def validate(
+        self, template_id: str, fields: Mapping[str, str | bytes]
+    ) -> dict[str, str | bytes]:
+        """Check field values against a template and return them normalised.
+
+        Normalising trims white space around single-line values (for secret fields without a
+        pattern or validator only line breaks, since a password may end in a space), applies
+        the field's validator (upper-cases a base32 seed, joins scopes with single spaces...)
+        and leaves empty optional fields out. A database URL in a non-secret field loses its
+        password, which moves to the template's secret ``password`` field.
+
+        Raises:
+            NotFound: no template has this id.
+            ValidationError: one line naming the template, the field and the reason; the
+                value is never part of it.
+        """
+        template = self.get(template_id)
+        try:
+            return _validate(template, fields)
+        except _FieldInvalid as exc:
+            raise ValidationError(f"{template.id}: field {exc.field!r} {exc.reason}") from None
+
+
+class _FieldInvalid(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(field, reason)
+        self.field, self.reason = field, reason
+
+
+def _is_printable_id(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= 64 and value.isprintable()
+
+
+def _validate(template: Template, values: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
+    declared = {f.name for f in template.fields}
+    for name in values:
+        if name in declared:
+            continue
+        if not isinstance(name, str) or not EXTRA_FIELD_NAME_RE.fullmatch(name):
+            shown = name if _is_printable_id(name) else "(unprintable)"
+            raise _FieldInvalid(str(shown), "is not a valid field name")
+        if not template.allow_extra_fields:
+            raise _FieldInvalid(name, "is not a field of this template")
+
+    result: dict[str, str | bytes] = {}
+    for spec in template.fields:
+        try:
+            value = _normalise_value(spec, values.get(spec.name))
+        except _Invalid as exc:
+            raise _FieldInvalid(spec.name, str(exc)) from None
+        if value is not None:
+            result[spec.name] = value
+        elif spec.required and not _filled_by_url(template, spec, values):
+            raise _FieldInvalid(spec.name, "is required")
+
+    for name, value in values.items():
+        if name not in declared:
+            extra = _extra_value(name, value)
+            if extra is not None:
+                result[name] = extra
+
+    _move_database_passwords(template, result)
+    return result
+
+
+def _normalise_value(spec: TemplateField, value: object) -> str | bytes | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | bytes):
+        raise _Invalid("must be text")
+
+    checked = spec.pattern is not None or spec.validator is not None
+    keeps_bytes = spec.secret and spec.kind in ("text", "multiline") and not checked
+    if isinstance(value, bytes):
+        if keeps_bytes:
+            return value or None
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Invalid("must be text (UTF-8)") from None
+
+    if spec.kind in SINGLE_LINE_KINDS:
+        value = value.strip() if checked or not spec.secret else value.strip("\r\n")
+        if len(value) > MAX_LINE_CHARS:
+            raise _Invalid(f"is longer than {MAX_LINE_CHARS} characters")
+        if "\n" in value or "\r" in value:
+            raise _Invalid("must be a single line")
+    elif checked and len(value) > MAX_CHECKED_CHARS:
+        raise _Invalid(f"is longer than {MAX_CHECKED_CHARS} characters")
+    if not value.strip():
+        return None
+
+    if spec.kind == "number" and not (value.isascii() and value.isdigit()):
+        raise _Invalid("must be a whole number")
+    if spec.kind == "list":
+        value = " ".join(_split_list(value))
+    if spec.validator is not None:
+        value = VALIDATORS[spec.validator](value)
+    if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
+        hint = f" ({spec.help})" if spec.help else ""
+        raise _Invalid(f"does not have the expected format{hint}")
+    return value
+
+
+def _extra_value(name: str, value: object) -> str | bytes | None:
+    if not isinstance(value, str | bytes):
+        raise _FieldInvalid(name, "must be text")
+    return value if value else None
+
+
+def _filled_by_url(template: Template, spec: TemplateField, values: Mapping[str, object]) -> bool:
+    """A required ``password`` may come from a database URL in the same credential."""
+    return spec.name == "password" and any(
+        f.validator == "database_url" and not f.secret and values.get(f.name)
+        for f in template.fields
+    )
+
+
+def _move_database_passwords(template: Template, result: dict[str, str | bytes]) -> None:
+    """Keep a database URL's password out of plain metadata: move it to the sealed field."""
+    for spec in template.fields:
+        url = result.get(spec.name)
+        if spec.validator != "database_url" or spec.secret or not isinstance(url, str):
+            continue
+
+        parsed = parse_database_url(url)
+        if parsed.secret_params():
+            names = ", ".join(parsed.secret_params())
+            raise _FieldInvalid(spec.name, f"has secret-looking parameters ({names}); remove them")
+        if parsed.password is None:
+            continue
+
+        try:
+            target = template.field("password")
+        except KeyError:
+            target = None
+        if target is None or not target.secret:
+            raise _FieldInvalid(spec.name, "contains a password but is not a secret field")
+        given = result.get("password")
+        if given is not None and given != parsed.password:
+            raise _FieldInvalid("password", "differs from the password inside the URL")
+        result["password"] = parsed.password
+        result[spec.name] = parsed.without_password()
+
+    for spec in template.fields:
+        value = result.get(spec.name)
+        is_plain_url = spec.validator == "url" and not spec.secret and isinstance(value, str)
+        if is_plain_url and urlsplit(value).password is not None:
+            raise _FieldInvalid(spec.name, "contains a password; put it in a secret field")
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def load_templates(user_dir: Path | None = None) -> TemplateRegistry:
+    """Load the built-in templates and, if given, every ``*.json`` file in ``user_dir``.
+
+    User files are read in name order. One that is too large, not JSON, too deeply nested,
+    has unknown or missing keys, a bad regular expression, a repeated field name, an id that
+    is taken (by a built-in or an earlier file) or an example its own checks refuse is
+    reported in ``problems`` and skipped.
+    """
+    templates: dict[str, Template] = {}
+    problems: list[TemplateProblem] = []
+    for name, text in _builtin_sources():
+        try:
+            template = _parse_template(_loads(text), BUILTIN_SOURCE, None)
+        except _TemplateInvalid as exc:
+            log.error("skipped built-in template %s: %s", name, exc.message)
+            problems.append(TemplateProblem(f"builtin:{name}", exc.message))
+            continue
+        templates[template.id] = template
+
+    if user_dir is not None:
+        for template in _load_user_dir(Path(user_dir), templates, problems):
+            templates[template.id] = template
+    return TemplateRegistry(templates.values(), problems)
+
+
+def _builtin_sources() -> list[tuple[str, str]]:
+    folder = resources.files("echo_vault_app") / "resources" / "templates"
+    entries = sorted((entry for entry in folder.iterdir()), key=lambda e: e.name)
+    return [(e.name, e.read_text("utf-8")) for e in entries if e.name.endswith(".json")]
+
+
+def _load_user_dir(
+    user_dir: Path, taken: Mapping[str, Template], problems: list[TemplateProblem]
+) -> list[Template]:
+    try:
+        if not user_dir.is_dir():
+            return []
+        files = sorted(p for p in user_dir.iterdir() if p.suffix == ".json" and p.is_file())
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        problems.append(TemplateProblem(str(user_dir), f"folder cannot be read ({reason})"))
+        return []
+    if len(files) > MAX_USER_TEMPLATES:
+        problems.append(
+            TemplateProblem(
+                str(user_dir), f"more than {MAX_USER_TEMPLATES} templates; rest skipped"
+            )
+        )
+        files = files[:MAX_USER_TEMPLATES]
+
+    loaded: dict[str, Template] = {}
+    for path in files:
+        try:
+            template = _parse_template(_read_user_file(path), USER_SOURCE, str(path))
+            if template.id in taken:
+                raise _TemplateInvalid(f"id {template.id!r} is a built-in template's id")
+            if template.id in loaded:
+                raise _TemplateInvalid(f"id {template.id!r} is already used by another file")
+        except _TemplateInvalid as exc:
+            log.warning("skipped user template %s: %s", path, exc.message)
+            problems.append(TemplateProblem(str(path), exc.message))
+            continue
+        loaded[template.id] = template
+    return list(loaded.values())
+
+
+class _TemplateInvalid(Exception):
+    def __init__(self, *messages: str) -> None:
+        shown = "; ".join(messages[:5])
+        if len(messages) > 5:
+            shown += f"; and {len(messages) - 5} more"
+        super().__init__(shown)
+        self.message = shown
+
+
+def _read_user_file(path: Path) -> Any:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_TEMPLATE_BYTES + 1)
+    except OSError as exc:
+        raise _TemplateInvalid(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        raise _TemplateInvalid(f"is larger than {MAX_TEMPLATE_BYTES // 1024} KiB")
+    return _loads(raw.removeprefix(b"\xef\xbb\xbf"))
+
+
+def _loads(text: str | bytes) -> Any:
+    try:
+        return safejson.loads(text, max_bytes=MAX_TEMPLATE_BYTES, max_depth=MAX_JSON_DEPTH)
+    except ValidationError as exc:
+        raise _TemplateInvalid(str(exc)) from None
+
+
+# (type, required) for each key; None in a type tuple means JSON null is allowed.
+_TEMPLATE_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "format": ((int,), False),
+    "id": ((str,), True),
+    "name": ((str,), True),
+    "description": ((str,), False),
+    "fields": ((list,), True),
+    "primary_field": ((str,), True),
+    "username_field": ((str, type(None)), False),
+    "allow_extra_fields": ((bool,), False),
+}
+_FIELD_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "name": ((str,), True),
+    "label": ((str,), True),
+    "secret": ((bool,), False),
+    "required": ((bool,), False),
+    "kind": ((str,), False),
+    "pattern": ((str, type(None)), False),
+    "validator": ((str, type(None)), False),
+    "help": ((str,), False),
+    "example": ((str,), False),
+}
+
+
+def _check_keys(obj: Any, spec: Mapping[str, tuple[tuple[type, ...], bool]], where: str) -> list:
+    if not isinstance(obj, dict):
+        return [f"{where} must be a JSON object"]
+    problems = []
+    for key in obj:
+        if key not in spec and not key.startswith("_"):
+            problems.append(f"{where} has unknown key {key[:40]!r}")
+    for key, (types, required) in spec.items():
+        if key not in obj:
+            if required:
+                problems.append(f"{where} is missing {key!r}")
+            continue
+        value = obj[key]
+        is_bool = isinstance(value, bool)
+        if (is_bool and bool not in types) or not isinstance(value, types):
+            expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            problems.append(f"{where} key {key!r} must be {expected}")
+    return problems
+
+
+def _parse_template(data: Any, source: str, path: str | None) -> Template:
+    problems = _check_keys(data, _TEMPLATE_KEYS, "template")
+    if problems:
+        raise _TemplateInvalid(*problems)
+
+    if data.get("format", 1) != 1:
+        problems.append("template format must be 1")
+    if not TEMPLATE_ID_RE.fullmatch(data["id"]):
+        problems.append("id must be 1-64 lower-case letters, digits, '_', '.' or '-'")
+    if not data["name"].strip() or len(data["name"]) > 100 or not data["name"].isprintable():
+        problems.append("name must be one line of 1-100 characters")
+    if not data["fields"] or len(data["fields"]) > MAX_FIELDS:
+        problems.append(f"fields must list 1 to {MAX_FIELDS} fields")
+
+    fields: list[TemplateField] = []
+    for index, raw in enumerate(data["fields"][:MAX_FIELDS]):
+        field_problems = _check_keys(raw, _FIELD_KEYS, f"field {index + 1}")
+        if field_problems:
+            problems.extend(field_problems)
+            continue
+        field, field_problems = _parse_field(raw, f"field {raw['name'][:40]!r}")
+        problems.extend(field_problems)
+        if any(f.name == field.name for f in fields):
+            problems.append(f"field name {field.name[:40]!r} is used twice")
+        fields.append(field)
+
+    template = Template(
+        id=data["id"],
+        name=data["name"].strip(),
+        description=data.get("description", ""),
+        fields=tuple(fields),
+        primary_field=data["primary_field"],
+        username_field=data.get("username_field"),
+        allow_extra_fields=data.get("allow_extra_fields", False),
+        source=source,
+        path=path,
+    )
+    if not problems:
+        problems.extend(_check_template_links(template))
+    if problems:
+        raise _TemplateInvalid(*problems)
+    return template
+
+
+def _parse_field(raw: dict[str, Any], where: str) -> tuple[TemplateField, list[str]]:
+    field = TemplateField(
+        name=raw["name"],
+        label=raw["label"].strip(),
+        secret=raw.get("secret", False),
+        required=raw.get("required", False),
+        kind=raw.get("kind", "text"),
+        pattern=raw.get("pattern"),
+        validator=raw.get("validator"),
+        help=raw.get("help", ""),
+        example=raw.get("example", ""),
+    )
+    problems = []
+    if not FIELD_NAME_RE.fullmatch(field.name):
+        problems.append(f"{where} name must be 1-64 lower-case letters, digits or '_'")
+    if not field.label or not field.label.isprintable() or len(field.label) > 100:
+        problems.append(f"{where} label must be one line of 1-100 characters")
+    if field.kind not in KINDS:
+        problems.append(f"{where} kind must be one of {', '.join(sorted(KINDS))}")
+    if field.validator is not None and field.validator not in VALIDATORS:
+        problems.append(f"{where} validator must be one of {', '.join(sorted(VALIDATORS))}")
+    if not field.help.isprintable() or len(field.help) > 300:
+        problems.append(f"{where} help must be one line of at most 300 characters")
+    if field.pattern is not None:
+        problems.extend(_check_pattern(field.pattern, where))
+    return field, problems
+
+
+def _check_pattern(pattern: str, where: str) -> list[str]:
+    if len(pattern) > MAX_PATTERN_CHARS:
+        return [f"{where} pattern is longer than {MAX_PATTERN_CHARS} characters"]
+    try:
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        reason = getattr(exc, "msg", type(exc).__name__)
+        return [f"{where} pattern is not a valid regular expression ({reason})"]
+    return []
+
+
+def _check_template_links(template: Template) -> list[str]:
+    names = {f.name for f in template.fields}
+    problems = []
+    if template.primary_field not in names:
+        problems.append("primary_field must name one of the fields")
+    elif not template.field(template.primary_field).secret:
+        problems.append("primary_field must name a secret field")
+    if template.username_field is not None and template.username_field not in names:
+        problems.append("username_field must name one of the fields")
+
+    for field in template.fields:
+        if field.example:
+            try:
+                _normalise_value(field, field.example)
+            except _Invalid as exc:
+                problems.append(f"field {field.name!r} example is refused: {exc}")
+    return problems
