@@ -92,7 +92,7 @@ def _parse_request(permission: str) -> tuple[str, str]:
     parts = permission.split(":") if isinstance(permission, str) else []
     if len(parts) == 1 and parts[0] and parts[0] != "*":
         parts = ["*", parts[0]]
-    if len(parts) != 2 or not all(re.fullmatch(_WORD, part) for part in parts):
+    if len(parts) != 2 or not all(_PART.fullmatch(part) for part in parts):
         raise InvalidPermission(f"requested permission {permission!r} is not resource:action")
     return parts[0], parts[1]
 
