@@ -117,6 +117,16 @@ class VersionConflict(Conflict):
     """A check-and-set write expected a version that is no longer current."""
 
 
+class VaultBusy(Conflict):
+    """Another process held the vault longer than the busy timeout; nothing was written."""
+
+
+class StorageError(EchoVaultError):
+    """The disk refused a write (full, read-only, I/O error); the transaction was rolled back."""
+
+    exit_code = 9
+
+
 class AuditError(EchoVaultError):
     """The audit trail could not be written, so the audited operation was refused."""
 

@@ -9,7 +9,11 @@ not a crash or an allocation driven by its content.
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,3 +176,24 @@ def _slot_from_dict(kind: str, doc: object) -> Slot:
         argon2=argon2,
         created=float(created) if isinstance(created, int | float) else 0.0,
     )
+
+
+@contextlib.contextmanager
+def keyfile_lock(folder: Path) -> Iterator[None]:
+    """Serialise rewrites of ``vault.keys`` between processes (an flock on a side file)."""
+    fd = os.open(folder / ".vault.keys.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def update_keyfile(folder: Path, change: Callable[[KeyFile], None]) -> KeyFile:
+    """Re-read, change and atomically rewrite ``vault.keys`` under the lock, so two processes
+    changing different slots at once both keep their change."""
+    with keyfile_lock(folder):
+        keyfile = KeyFile.load(folder)
+        change(keyfile)
+        keyfile.save(folder)
+        return keyfile

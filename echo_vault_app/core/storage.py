@@ -7,15 +7,17 @@ malformed raw key as a passphrase. A database that fails to open is never re-cre
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlcipher3
 
 from echo_vault_app.core.schema import CORE_MIGRATIONS, SCHEMA_VERSION
-from echo_vault_app.errors import DatabaseDamaged, UnsafeSQLite
+from echo_vault_app.errors import DatabaseDamaged, StorageError, UnsafeSQLite, VaultBusy
 
 log = logging.getLogger(__name__)
 
@@ -205,3 +207,23 @@ def ensure_component_schema(conn: Connection, component: str, migrations: list[s
         )
 
     _apply(conn, read_version, write_version, migrations, component)
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn SQLite's run-time failures into the library's typed errors (one line each)."""
+    try:
+        yield
+    except sqlcipher3.OperationalError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise VaultBusy("the vault is busy in another process; nothing was written") from exc
+        if "full" in text:
+            raise StorageError("the disk is full; nothing was written") from exc
+        if "readonly" in text or "read-only" in text or "disk i/o" in text:
+            raise StorageError(f"the vault cannot be written ({exc})") from exc
+        raise
+    except sqlcipher3.DatabaseError as exc:
+        if type(exc) is sqlcipher3.DatabaseError:
+            raise DatabaseDamaged(f"vault database is damaged: {exc}") from exc
+        raise

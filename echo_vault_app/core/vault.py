@@ -20,9 +20,17 @@ from pathlib import Path
 from echo_vault_app import config
 from echo_vault_app.core import keyring_slot, slots, storage, throttle
 from echo_vault_app.core.audit import AuditTrail
-from echo_vault_app.core.crypto import hkdf, open_sealed, random_key, seal, tune_argon2
+from echo_vault_app.core.crypto import (
+    MINIMUM_ARGON2,
+    Argon2Params,
+    hkdf,
+    open_sealed,
+    random_key,
+    seal,
+    tune_argon2,
+)
 from echo_vault_app.core.fsutil import ensure_private_dir, fsync_dir
-from echo_vault_app.core.keyfile import KEYFILE_NAME, KeyFile
+from echo_vault_app.core.keyfile import KEYFILE_NAME, KeyFile, update_keyfile
 from echo_vault_app.core.unlock import UnlockRequest, recover_vault_key
 from echo_vault_app.errors import (
     DatabaseDamaged,
@@ -111,6 +119,7 @@ class Vault:
         use_keyring: bool = True,
         keyring_backend: object | None = None,
         kdf_seconds: float = 0.5,
+        actor: str | None = None,
     ) -> CreatedVault:
         """Create a new vault; the returned recovery key is shown to the user once and dropped."""
         folder = Path(folder) if folder else config.default_vault_path()
@@ -182,6 +191,8 @@ class Vault:
 
         vault = cls._open_with(folder, keyfile, vault_key, "create")
         vault.notices.extend(notices)
+        if actor:
+            vault.audit.actor = actor
         with vault.transaction() as tx:
             vault.audit.record(tx, "create", detail={"slots": sorted(keyfile.slots)})
         return CreatedVault(vault, recovery_text, notices)
@@ -197,6 +208,7 @@ class Vault:
         use_keyring: bool = True,
         use_env: bool = True,
         keyring_backend: object | None = None,
+        actor: str | None = None,
     ) -> Vault:
         """Unlock an existing vault through the unlock order; raise a typed error otherwise."""
         folder = Path(folder) if folder else config.default_vault_path()
@@ -209,6 +221,8 @@ class Vault:
         result = recover_vault_key(folder, keyfile, request)
         vault = cls._open_with(folder, keyfile, result.vault_key, result.method)
         vault.notices.extend(result.notices)
+        if actor:
+            vault.audit.actor = actor
         if result.reseal_keyring and result.keyring_backend is not None:
             try:
                 vault.seal_keyring(result.keyring_backend)
@@ -244,9 +258,13 @@ class Vault:
                 raise DatabaseDamaged(
                     "vault.db does not decrypt with this vault's key (damaged or replaced)"
                 ) from None
+
             # The rekey committed but the promotion did not: finish it now.
-            keyfile.data_key, keyfile.pending_data_key = pending, None
-            keyfile.save(folder)
+            def promote(fresh: KeyFile) -> None:
+                if fresh.pending_data_key == pending:
+                    fresh.data_key, fresh.pending_data_key = pending, None
+
+            keyfile = update_keyfile(folder, promote)
             log.info("promoted pending data key for vault %s", keyfile.vault_id)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()
@@ -278,19 +296,20 @@ class Vault:
     @contextlib.contextmanager
     def read(self) -> Iterator[storage.Connection]:
         """Serialised access for reads (autocommit; SQLite gives each statement a snapshot)."""
-        with self._lock:
+        with self._lock, storage.translate_errors():
             yield self._require()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[storage.Connection]:
         """A write transaction taken up front, so concurrent writers queue instead of failing."""
-        with self._lock:
+        with self._lock, storage.translate_errors():
             conn = self._require()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 
@@ -310,13 +329,49 @@ class Vault:
         """A key that survives data-key rotation: API-key hashes and audit MACs must."""
         return hkdf(self._stable_root, b"echo-vault/stable/" + label.encode())
 
+    def _set_slot(self, kind: str, slot: slots.Slot | None, action: str) -> None:
+        def change(fresh: KeyFile) -> None:
+            if slot is None:
+                fresh.slots.pop(kind, None)
+            else:
+                fresh.slots[kind] = slot
+
+        with self._lock:
+            self._require()
+            self.keyfile = update_keyfile(self.folder, change)
+            with self.transaction() as tx:
+                self.audit.record(tx, action, detail={"slot": kind})
+        log.info("%s slot updated for vault %s", kind, self.vault_id)
+
     def seal_keyring(self, backend: object | None = None) -> None:
         """(Re)write the keyring entry and slot so the desktop session unlocks without typing."""
         backend = backend or keyring_slot.find_backend()
         kek = keyring_slot.new_kek()
         keyring_slot.store_kek(backend, self.vault_id, kek)
-        self.keyfile.slots["keyring"] = slots.keyring_slot(kek, self._vault_key, self.vault_id)
-        self.keyfile.save(self.folder)
+        self._set_slot(
+            "keyring", slots.keyring_slot(kek, self._vault_key, self.vault_id), "keyring-seal"
+        )
+
+    def forget_keyring(self) -> None:
+        """Remove the keyring slot and entry; refuses when nothing but the recovery key is left."""
+        if "keyring" not in self.keyfile.slots:
+            raise UsageError("this vault keeps no key in the system keyring")
+        if not {"passphrase", "env"} & set(self.keyfile.slots):
+            raise UsageError(
+                "add a passphrase first: the keyring is this vault's only daily unlock"
+            )
+        self._set_slot("keyring", None, "keyring-forget")
+        try:
+            keyring_slot.delete_kek(keyring_slot.find_backend(), self.vault_id)
+        except KeyringError:
+            log.info("keyring entry of vault %s left in place (keyring unavailable)", self.vault_id)
+
+    def set_passphrase(self, passphrase: str, params: Argon2Params = MINIMUM_ARGON2) -> None:
+        """Add or replace the passphrase slot; the old passphrase stops working at once."""
+        if not passphrase:
+            raise UsageError("the passphrase cannot be empty")
+        slot = slots.passphrase_slot(passphrase, params, self._vault_key, self.vault_id)
+        self._set_slot("passphrase", slot, "passphrase-change")
 
     def lock(self) -> None:
         """Close the database and drop the keys this object holds."""

@@ -1,0 +1,213 @@
+"""``echo-vault-cli`` entry point: argument parsing, dispatch and one-line errors.
+
+Exit status (documented in README): 0 success, 1 unexpected failure, 2 usage, 3 authentication,
+4 locked or no vault, 5 damaged file, 6 not found, 7 conflict or busy, 8 audit, 9 storage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from echo_vault_app import __version__
+from echo_vault_app.cli import secret_commands as sc
+from echo_vault_app.cli import vault_commands as vc
+from echo_vault_app.cli.context import Context
+from echo_vault_app.errors import EchoVaultError
+from echo_vault_app.log import configure
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[Context, argparse.Namespace], int]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints usage plus error; users of a vault CLI get one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _secret_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("set", help="store a secret (values from a prompt, stdin or files)")
+    p.add_argument("name")
+    p.add_argument("--template", "-t", help="credential template id (see `templates`)")
+    p.add_argument(
+        "--field",
+        "-f",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a NON-secret field such as a user name or URL; secret fields are refused here",
+    )
+    p.add_argument(
+        "--from-file",
+        action="append",
+        metavar="[FIELD=]PATH",
+        help="read a field's value from a file (the primary secret field when FIELD is left out)",
+    )
+    p.add_argument("--stdin", action="store_true", help="read the primary value from stdin")
+    p.add_argument("--ask-all", action="store_true", help="also prompt for optional secrets")
+    p.add_argument("--tag", action="append", help="tag (repeatable)")
+    p.add_argument("--notes-file", metavar="PATH")
+    p.add_argument("--expires", metavar="DATE", help="ISO date, e.g. 2027-01-31")
+    p.add_argument("--expected-version", type=int, help="fail unless the current version is N")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=sc.cmd_set)
+
+    p = sub.add_parser("get", help="print a value (on a terminal only with --show)")
+    p.add_argument("name")
+    p.add_argument("--field", "-f")
+    p.add_argument("--show", action="store_true", help="print even when stdout is a terminal")
+    p.add_argument("--json", action="store_true", help="whole secret with fields as JSON")
+    p.set_defaults(func=sc.cmd_get)
+
+    p = sub.add_parser("clip", help="copy a value to the clipboard and clear it again")
+    p.add_argument("name")
+    p.add_argument("--field", "-f")
+    p.add_argument("--seconds", type=int, default=10)
+    p.set_defaults(func=sc.cmd_clip)
+
+    p = sub.add_parser("list", help="list secret names")
+    p.add_argument("--tag")
+    p.add_argument("--prefix")
+    p.add_argument("--trash", action="store_true", help="list the trash instead")
+    p.add_argument("--long", "-l", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=sc.cmd_list)
+
+    p = sub.add_parser("search", help="search names, tags, notes and non-secret fields")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=sc.cmd_search)
+
+    p = sub.add_parser("rm", help="move a secret to the trash")
+    p.add_argument("name")
+    p.add_argument("--purge", action="store_true", help="delete for good, skipping the trash")
+    p.set_defaults(func=sc.cmd_rm)
+
+    p = sub.add_parser("restore", help="bring a secret back from the trash")
+    p.add_argument("name")
+    p.set_defaults(func=sc.cmd_restore)
+
+    p = sub.add_parser("trash", help="list or empty the trash")
+    p.add_argument("--empty", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=sc.cmd_trash)
+
+    p = sub.add_parser("history", help="list a secret's versions, or restore one")
+    p.add_argument("name")
+    p.add_argument("--restore", type=int, metavar="VERSION")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=sc.cmd_history)
+
+    p = sub.add_parser("expiring", help="secrets that expired or expire soon")
+    p.add_argument("--days", type=float, default=3)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=sc.cmd_expiring)
+
+    p = sub.add_parser("templates", help="list credential templates")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=sc.cmd_templates)
+
+
+def _vault_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="create a vault (prints the recovery key once)")
+    p.add_argument("--kdf-seconds", type=float, default=0.5, help="Argon2id time target")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=vc.cmd_init)
+
+    p = sub.add_parser("status", help="where the vault is and how it unlocks")
+    p.add_argument("--unlock", action="store_true", help="also unlock and count secrets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=vc.cmd_status)
+
+    p = sub.add_parser("passphrase", help="add or change the passphrase")
+    p.add_argument("action", choices=["add", "change"])
+    p.add_argument("--kdf-seconds", type=float, default=0.5)
+    p.set_defaults(func=vc.cmd_passphrase)
+
+    p = sub.add_parser("keyring", help="keep the vault key in the system keyring, or not")
+    p.add_argument("action", choices=["seal", "forget"])
+    p.set_defaults(func=vc.cmd_keyring)
+
+    p = sub.add_parser("audit", help="show or verify the audit trail")
+    p.add_argument("what", nargs="?", choices=["find-value"], help="find-value: value on stdin")
+    p.add_argument("--verify", action="store_true")
+    p.add_argument("--action")
+    p.add_argument("--target")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=vc.cmd_audit)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="echo-vault-cli",
+        description="Echo Vault: encrypted secrets for developers. Values are never taken from"
+        " the command line: use the prompt, stdin or a file.",
+    )
+    parser.add_argument("--version", action="version", version=f"echo-vault {__version__}")
+    parser.add_argument("--vault", metavar="PATH", help="vault folder (default: ECHO_VAULT_PATH)")
+    parser.add_argument("--passphrase-stdin", action="store_true", help="first stdin line")
+    parser.add_argument("--passphrase-file", metavar="PATH")
+    parser.add_argument("--no-keyring", action="store_true", help="do not use the OS keyring")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    sub.required = True
+    _vault_parsers(sub)
+    _secret_parsers(sub)
+    for extension in _extensions():
+        extension(sub)
+    return parser
+
+
+def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Command groups of other packages (backup, auth, api) that are present in this install."""
+    found = []
+    for module_name in (
+        "echo_vault_app.cli.backup_commands",
+        "echo_vault_app.cli.auth_commands",
+        "echo_vault_app.cli.serve_commands",
+    ):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ImportError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        found.append(module.register)
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Errors reach the user as one line each; log records only when asked for.
+    configure(default_level="ERROR")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context(args)
+    try:
+        return args.func(ctx, args)
+    except EchoVaultError as exc:
+        print(f"echo-vault-cli: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("echo-vault-cli: interrupted; nothing further was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        log.debug("unexpected failure", exc_info=True)
+        print(
+            f"echo-vault-cli: error: unexpected {type(exc).__name__}; "
+            "run with ECHO_VAULT_LOG_LEVEL=DEBUG for details",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
