@@ -16,6 +16,12 @@ duplicating a chunk, or cutting the file at a chunk boundary all fail authentica
 
 The check value is an HKDF output of the Argon2id key that is independent of the payload key,
 so a wrong password is recognised right after the KDF, before any chunk is decrypted.
+
+Known limits: the payload is not compressed (JSON of many secrets would shrink several times;
+adding it needs a bounded decompressor and a format version bump). Reading keeps the whole
+decrypted JSON in memory (up to 512 MiB) because it is parsed only after every chunk has
+authenticated. :func:`write_private_file` lives here only until a shared file-helpers module
+exists; ``dotenv_export`` borrows it.
 """
 
 from __future__ import annotations
