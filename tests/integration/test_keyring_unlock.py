@@ -160,3 +160,36 @@ def test_keyring_forget_then_seal(keyring_vault, secret_service):
     sealed = run_cli("--passphrase-stdin", "keyring", "seal", input=PASSPHRASE + "\n")
     assert sealed.returncode == 0, sealed.stderr
     assert run_cli("get", "stripe/api_key").stdout.strip() == "sk_live_keyring_test_value"
+
+
+def test_locked_keyring_falls_back_to_passphrase(tmp_path, monkeypatch):
+    """A locked collection (screen locked, session just started) must not block the vault.
+
+    It runs its own Secret Service, because a locked collection cannot be unlocked again
+    without a prompt and the shared one must stay usable for the other tests.
+    """
+    import secretstorage
+
+    from tests.conftest import _start_secret_service
+
+    service, pids = _start_secret_service(tmp_path / "own-service")
+    try:
+        for key, value in service.env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("ECHO_VAULT_NO_KEYRING", raising=False)
+        vault = Vault.create(tmp_path / "vault", passphrase=PASSPHRASE, kdf_seconds=0).vault
+        assert "keyring" in vault.keyfile.slots
+        vault.lock()
+
+        connection = secretstorage.dbus_init()
+        secretstorage.get_default_collection(connection).lock()
+
+        with pytest.raises(VaultLocked, match="locked"):
+            Vault.open(tmp_path / "vault")
+        reopened = Vault.open(tmp_path / "vault", passphrase=PASSPHRASE)
+        assert reopened.unlock_method == "passphrase"
+        assert any("not re-sealed" in n for n in reopened.notices)
+        reopened.lock()
+    finally:
+        for pid in pids:
+            os.kill(pid, 15)
