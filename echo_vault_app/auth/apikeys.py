@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import hashlib
 import hmac
 import logging
 import os
@@ -130,6 +131,12 @@ class ApiKeyVerification:
         return self.status is ApiKeyStatus.VALID
 
 
+_MALFORMED = ApiKeyVerification(ApiKeyStatus.MALFORMED)
+_NOT_FOUND = ApiKeyVerification(ApiKeyStatus.NOT_FOUND)
+_BAD_SECRET = ApiKeyVerification(ApiKeyStatus.BAD_SECRET)
+_B62_VALUE = {char: value for value, char in enumerate(_B62)}
+
+
 def _b62(number: int, width: int) -> str:
     chars = []
     for _ in range(width):
@@ -174,16 +181,36 @@ class ApiKeyService:
         self._store = store
         self._check = permission_check
         self._clock = clock
-        self._hash_key = store.stable_key("api-key-hash")
+        hash_key = store.stable_key("api-key-hash")
+        # HMAC-SHA256 with the padded key states computed once (RFC 2104): same output as
+        # hmac.digest, about a third of its cost per call.
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in hash_key.ljust(64, b"\0")))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in hash_key.ljust(64, b"\0")))
         self._lock = threading.Lock()
-        self._index: dict[str, ApiKeyRecord] = {
-            key_id: ApiKeyRecord.from_doc(doc) for key_id, doc in store.load_all("api_keys").items()
-        }
+        self._index: dict[str, ApiKeyRecord] = {}
+        self._entries: dict[str, tuple[ApiKeyRecord, bytes, ApiKeyVerification]] = {}
+        for doc in store.load_all("api_keys").values():
+            self._remember(ApiKeyRecord.from_doc(doc))
         self._last_used: dict[str, float] = {}
         self._last_flush = clock()
 
+    def _digest(self, key_id: str, secret: str) -> bytes:
+        inner = self._inner.copy()
+        inner.update(f"{key_id}:{secret}".encode("ascii"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
     def _hash(self, key_id: str, secret: str) -> str:
-        return hmac.digest(self._hash_key, f"{key_id}:{secret}".encode("ascii"), "sha256").hex()
+        return self._digest(key_id, secret).hex()
+
+    def _remember(self, record: ApiKeyRecord) -> None:
+        self._index[record.key_id] = record
+        self._entries[record.key_id] = (
+            record,
+            bytes.fromhex(record.secret_hash),
+            ApiKeyVerification(ApiKeyStatus.VALID, record),
+        )
 
     def _save(self, records: Iterable[ApiKeyRecord], action: str, target: str, detail=None) -> None:
         records = list(records)
@@ -194,7 +221,7 @@ class ApiKeyService:
             detail=detail,
         )
         for record in records:
-            self._index[record.key_id] = record
+            self._remember(record)
 
     def generate(
         self,
@@ -247,18 +274,33 @@ class ApiKeyService:
         log.info("created API key %s", key_id)
         return key, record
 
-    def verify(self, key: object, required_permission: str | None = None, resource=None):
-        """Check ``key``; never raises for any input (a bad permission name excepted)."""
+    def verify(
+        self, key: object, required_permission: str | None = None, resource: str | None = None
+    ) -> ApiKeyVerification:
+        """Check ``key``; never raises for any input (a malformed permission name excepted)."""
         if type(key) is not str or len(key) > _MAX_KEY_LEN:
-            return ApiKeyVerification(ApiKeyStatus.MALFORMED)
+            return _MALFORMED
         match = _KEY_RE.fullmatch(key)
-        if match is None or checksum(key[:-CHECKSUM_CHARS]) != match.group(4):
-            return ApiKeyVerification(ApiKeyStatus.MALFORMED)
-        record = self._index.get(match.group(2))
-        if record is None or record.environment != match.group(1):
-            return ApiKeyVerification(ApiKeyStatus.NOT_FOUND)
-        if not hmac.compare_digest(self._hash(record.key_id, match.group(3)), record.secret_hash):
-            return ApiKeyVerification(ApiKeyStatus.BAD_SECRET)
+        if match is None:
+            return _MALFORMED
+        environment, key_id, secret, check = match.groups()
+        value = _B62_VALUE
+        given = (
+            (
+                ((value[check[0]] * 62 + value[check[1]]) * 62 + value[check[2]]) * 62
+                + value[check[3]]
+            )
+            * 62
+            + value[check[4]]
+        ) * 62 + value[check[5]]
+        if zlib.crc32(key[:-CHECKSUM_CHARS].encode("ascii")) != given:
+            return _MALFORMED
+        entry = self._entries.get(key_id)
+        if entry is None or entry[0].environment != environment:
+            return _NOT_FOUND
+        record, expected, valid = entry
+        if not hmac.compare_digest(self._digest(key_id, secret), expected):
+            return _BAD_SECRET
 
         now = self._clock()
         if record.revoked_at is not None and record.revoked_at <= now:
@@ -270,10 +312,10 @@ class ApiKeyService:
         ):
             return ApiKeyVerification(ApiKeyStatus.INSUFFICIENT_PERMISSION, record)
 
-        self._last_used[record.key_id] = now
+        self._last_used[key_id] = now
         if now - self._last_flush >= LAST_USED_FLUSH_SECONDS:
             self.flush()
-        return ApiKeyVerification(ApiKeyStatus.VALID, record)
+        return valid
 
     def flush(self) -> None:
         """Write pending ``last_used_at`` times in one transaction."""

@@ -151,6 +151,7 @@ class KeyRing:
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: dict[str, SigningKey] = {}
+        self._signers: dict[str, SigningKey] = {}  # cache, re-checked on every use
         for kid, doc in store.load_all("signing_keys").items():
             raw = store.open_sealed(base64.b64decode(doc["sealed"]), self._aad(kid))
             private, public = _load_private(doc["alg"], raw)
@@ -181,6 +182,7 @@ class KeyRing:
         raw = check_hmac_key(secret)
         key = SigningKey(configured_hmac_kid(raw), "HS256", 0.0, None, None, "configured", raw, raw)
         self._keys[key.kid] = key
+        self._signers.clear()
         return key
 
     def generate(self, alg: str, *, lifetime: float | None = None) -> SigningKey:
@@ -210,6 +212,7 @@ class KeyRing:
                 detail={"alg": alg},
             )
             self._keys[kid] = key
+            self._signers.clear()
         log.info("created %s signing key %s", alg, kid)
         return key
 
@@ -220,10 +223,18 @@ class KeyRing:
     def signer(self, alg: str) -> SigningKey | None:
         """The key that signs new tokens with ``alg``: a configured key first, else the newest."""
         now = self._clock()
+        cached = self._signers.get(alg)
+        if cached is not None and cached is self._keys.get(cached.kid) and cached.can_sign(now):
+            return cached
         usable = [k for k in self._keys.values() if k.alg == alg and k.can_sign(now)]
         if not usable:
             return None
-        return max(usable, key=lambda k: (k.source == "configured", k.created_at))
+        best = max(usable, key=lambda k: (k.source == "configured", k.created_at))
+        self._signers[alg] = best
+        return best
+
+    def has_signer(self, alg: str) -> bool:
+        return self.signer(alg) is not None
 
     def rotate(self, alg: str, *, overlap: float = 86400.0, lifetime: float | None = None):
         """Create a successor; the current ``alg`` keys stop signing now and retire after

@@ -186,7 +186,7 @@ class AuthManager:
     ) -> str:
         """Sign a JWT; an EdDSA or ES256 key is created on first use if none exists."""
         algorithm = algorithm or self.default_algorithm
-        if algorithm in ("EdDSA", "ES256") and self.keys.signer(algorithm) is None:
+        if algorithm in ("EdDSA", "ES256") and not self.keys.has_signer(algorithm):
             self.keys.generate(algorithm)
         return self.tokens.issue(
             user_id,

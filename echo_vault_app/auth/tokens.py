@@ -36,7 +36,7 @@ from echo_vault_app.auth.jws import (
     parse_compact,
 )
 from echo_vault_app.auth.jwt_keys import KeyRing, SigningKey, algorithm_impl
-from echo_vault_app.auth.rbac import normalize_permission
+from echo_vault_app.auth.rbac import parse_grant
 from echo_vault_app.auth.store import AuthStore, Change
 from echo_vault_app.errors import UsageError
 
@@ -122,7 +122,7 @@ class TokenService:
             )
         claims: dict[str, Any] = {
             "sub": subject,
-            "permissions": [p for p in permissions if normalize_permission(p)],
+            "permissions": [p for p in permissions if parse_grant(p)],
             **extra,
             "iat": now,
             "nbf": now if not_before is None else int(not_before),
