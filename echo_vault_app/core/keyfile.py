@@ -178,21 +178,30 @@ def _slot_from_dict(kind: str, doc: object) -> Slot:
     )
 
 
+class KeyFileBusy(Exception):
+    """Another process is rewriting vault.keys right now (only with ``blocking=False``)."""
+
+
 @contextlib.contextmanager
-def keyfile_lock(folder: Path) -> Iterator[None]:
+def keyfile_lock(folder: Path, *, blocking: bool = True) -> Iterator[None]:
     """Serialise rewrites of ``vault.keys`` between processes (an flock on a side file)."""
     fd = os.open(folder / ".vault.keys.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise KeyFileBusy() from None
         yield
     finally:
         os.close(fd)
 
 
-def update_keyfile(folder: Path, change: Callable[[KeyFile], None]) -> KeyFile:
+def update_keyfile(
+    folder: Path, change: Callable[[KeyFile], None], *, blocking: bool = True
+) -> KeyFile:
     """Re-read, change and atomically rewrite ``vault.keys`` under the lock, so two processes
     changing different slots at once both keep their change."""
-    with keyfile_lock(folder):
+    with keyfile_lock(folder, blocking=blocking):
         keyfile = KeyFile.load(folder)
         change(keyfile)
         keyfile.save(folder)

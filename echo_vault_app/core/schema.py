@@ -93,4 +93,19 @@ CORE_MIGRATIONS: list[str] = [
     """,
 ]
 
+CORE_MIGRATIONS.append(
+    # 2: where sealed values live, so rotating the data key can re-seal every one of them
+    # without knowing which package owns the table. ``aad_sql`` is an SQL expression over the
+    # row that rebuilds the associated data the value was sealed with.
+    "CREATE TABLE sealed_columns ("
+    " tbl TEXT NOT NULL, col TEXT NOT NULL, key_cols TEXT NOT NULL, aad_sql TEXT NOT NULL,"
+    " where_sql TEXT NOT NULL DEFAULT '1', PRIMARY KEY (tbl, col)) WITHOUT ROWID;\n"
+    "INSERT INTO sealed_columns (tbl, col, key_cols, aad_sql, where_sql) VALUES"
+    " ('secret_fields', 'value', 'secret_id, name',"
+    " '''echo-vault/field/'' || secret_id || ''/'' ||"
+    " (SELECT version FROM secrets WHERE id = secret_id) || ''/'' || name', 'is_secret = 1'),"
+    " ('secret_history', 'payload', 'secret_id, version',"
+    " '''echo-vault/history/'' || secret_id || ''/'' || version', '1');\n"
+)
+
 SCHEMA_VERSION = len(CORE_MIGRATIONS)

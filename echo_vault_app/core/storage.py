@@ -227,3 +227,8 @@ def translate_errors() -> Iterator[None]:
         if type(exc) is sqlcipher3.DatabaseError:
             raise DatabaseDamaged(f"vault database is damaged: {exc}") from exc
         raise
+
+
+def rekey(conn: Connection, data_key: bytes) -> None:
+    """Re-encrypt every page under ``data_key`` in one transaction (SQLCipher's own)."""
+    conn.execute(_key_pragma(data_key).replace("PRAGMA key", "PRAGMA rekey", 1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import struct
 import threading
 import time
 import uuid
@@ -23,6 +24,7 @@ from echo_vault_app.core.audit import AuditTrail
 from echo_vault_app.core.crypto import (
     MINIMUM_ARGON2,
     Argon2Params,
+    SealError,
     hkdf,
     open_sealed,
     random_key,
@@ -30,7 +32,8 @@ from echo_vault_app.core.crypto import (
     tune_argon2,
 )
 from echo_vault_app.core.fsutil import ensure_private_dir, fsync_dir
-from echo_vault_app.core.keyfile import KEYFILE_NAME, KeyFile, update_keyfile
+from echo_vault_app.core.keyfile import KEYFILE_NAME, KeyFile, KeyFileBusy, update_keyfile
+from echo_vault_app.core.keysync import KeySync
 from echo_vault_app.core.unlock import UnlockRequest, recover_vault_key
 from echo_vault_app.errors import (
     DatabaseDamaged,
@@ -44,6 +47,44 @@ from echo_vault_app.errors import (
 log = logging.getLogger(__name__)
 
 FIELDS_INFO = b"echo-vault/fields/v1"
+_SEALED_HEADER = struct.Struct(">BI")
+
+
+def _connect_any(
+    folder: Path, keyfile: KeyFile, vault_key: bytes
+) -> tuple[storage.Connection, int, KeyFile]:
+    """Open the database with the current data key, or with a pending one a crash left behind.
+
+    When only the pending key opens it, the rekey committed but its promotion did not, so the
+    promotion is finished here.
+    """
+    db_path = folder / storage.DB_NAME
+    candidates = [keyfile.data_key]
+    if keyfile.pending_data_key is not None:
+        candidates.append(keyfile.pending_data_key)
+    for wrapped in candidates:
+        key = slots.unwrap_data_key(vault_key, keyfile.vault_id, wrapped)
+        try:
+            conn = storage.connect(db_path, key)
+        except storage.WrongDataKey:
+            continue
+        if wrapped is keyfile.pending_data_key:
+
+            def promote(fresh: KeyFile, pending=wrapped) -> None:
+                if fresh.pending_data_key == pending:
+                    fresh.data_key, fresh.pending_data_key = pending, None
+
+            try:
+                keyfile = update_keyfile(folder, promote, blocking=False)
+                log.info("promoted pending data key for vault %s", keyfile.vault_id)
+            except KeyFileBusy:
+                # A rotation holds vault.keys and will promote the key itself; waiting for it
+                # here could deadlock against its exclusive database lock.
+                log.info(
+                    "left pending data key of vault %s to the running rotation", keyfile.vault_id
+                )
+        return conn, wrapped.version, keyfile
+    raise DatabaseDamaged("vault.db does not decrypt with this vault's key (damaged or replaced)")
 
 
 @dataclass
@@ -85,8 +126,8 @@ class Vault:
         folder: Path,
         keyfile: KeyFile,
         vault_key: bytes,
-        data_key: bytes,
         conn: storage.Connection,
+        connected_version: int,
         unlock_method: str,
     ) -> None:
         self.folder = folder
@@ -95,10 +136,13 @@ class Vault:
         self.unlock_method = unlock_method
         self.notices: list[str] = []
         self._vault_key = vault_key
-        self._data_key = data_key
-        self._fields_key = hkdf(data_key, FIELDS_INFO)
         self._conn: storage.Connection | None = conn
+        self._connected_version = connected_version
+        self._field_keys: dict[int, bytes] = {}
+        self._data_keys: dict[int, bytes] = {}
         self._lock = threading.RLock()
+        self._sync = KeySync(folder)
+        self._learn_keys(keyfile)
         self._stable_root = self._load_stable_root()
         self.audit = AuditTrail(
             self.stable_key("audit-chain"),
@@ -239,33 +283,7 @@ class Vault:
 
     @classmethod
     def _open_with(cls, folder: Path, keyfile: KeyFile, vault_key: bytes, method: str) -> Vault:
-        """Open the database with the current data key, or with a pending one a crash left."""
-        db_path = folder / storage.DB_NAME
-        current = slots.unwrap_data_key(vault_key, keyfile.vault_id, keyfile.data_key)
-        try:
-            conn = storage.connect(db_path, current)
-            data_key = current
-        except storage.WrongDataKey:
-            pending = keyfile.pending_data_key
-            if pending is None:
-                raise DatabaseDamaged(
-                    "vault.db does not decrypt with this vault's key (damaged or replaced)"
-                ) from None
-            data_key = slots.unwrap_data_key(vault_key, keyfile.vault_id, pending)
-            try:
-                conn = storage.connect(db_path, data_key)
-            except storage.WrongDataKey:
-                raise DatabaseDamaged(
-                    "vault.db does not decrypt with this vault's key (damaged or replaced)"
-                ) from None
-
-            # The rekey committed but the promotion did not: finish it now.
-            def promote(fresh: KeyFile) -> None:
-                if fresh.pending_data_key == pending:
-                    fresh.data_key, fresh.pending_data_key = pending, None
-
-            keyfile = update_keyfile(folder, promote)
-            log.info("promoted pending data key for vault %s", keyfile.vault_id)
+        conn, version, keyfile = _connect_any(folder, keyfile, vault_key)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()
         except storage.DatabaseError as exc:
@@ -274,7 +292,7 @@ class Vault:
         if row is None or row[0] != keyfile.vault_id:
             conn.close()
             raise DatabaseDamaged("vault.db belongs to another vault than vault.keys")
-        return cls(folder, keyfile, vault_key, data_key, conn, method)
+        return cls(folder, keyfile, vault_key, conn, version, method)
 
     # -- database access ------------------------------------------------------------------
 
@@ -296,34 +314,112 @@ class Vault:
     @contextlib.contextmanager
     def read(self) -> Iterator[storage.Connection]:
         """Serialised access for reads (autocommit; SQLite gives each statement a snapshot)."""
-        with self._lock, storage.translate_errors():
-            yield self._require()
+        with self._lock:
+            self._require()
+            with self._sync.shared(self._on_keys_changed), storage.translate_errors():
+                yield self._require()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[storage.Connection]:
         """A write transaction taken up front, so concurrent writers queue instead of failing."""
-        with self._lock, storage.translate_errors():
-            conn = self._require()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._lock:
+            self._require()
+            with self._sync.shared(self._on_keys_changed), storage.translate_errors():
+                conn = self._require()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[storage.Connection]:
+        """Keep every process's reads and writes out while the database key changes."""
+        with self._lock:
+            self._require()
+            with self._sync.exclusive(), storage.translate_errors():
+                yield self._require()
 
     def ensure_schema(self, component: str, migrations: list[str]) -> None:
-        with self._lock:
-            storage.ensure_component_schema(self._require(), component, migrations)
+        with self.read() as conn:
+            storage.ensure_component_schema(conn, component, migrations)
 
     # -- keys -----------------------------------------------------------------------------
 
+    def _learn_keys(self, keyfile: KeyFile) -> None:
+        """Know the field sub-keys of the current and any pending data key."""
+        known = {}
+        for wrapped in (keyfile.data_key, keyfile.pending_data_key):
+            if wrapped is not None:
+                known[wrapped.version] = slots.unwrap_data_key(
+                    self._vault_key, self.vault_id, wrapped
+                )
+        self._data_keys = known
+        self._field_keys = {v: hkdf(k, FIELDS_INFO) for v, k in known.items()}
+        self.keyfile = keyfile
+
+    def _on_keys_changed(self, waited: bool) -> None:
+        """Another process rewrote vault.keys or held the database exclusively: catch up."""
+        if self._conn is None:
+            return
+        keyfile = KeyFile.load(self.folder)
+        self._learn_keys(keyfile)
+        if self._connected_version in self._data_keys and not waited:
+            return
+        try:
+            self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if self._connected_version in self._data_keys:
+                return
+        except storage.DatabaseError:
+            pass
+        self._conn.close()
+        self._conn = None
+        conn, version, keyfile = _connect_any(self.folder, keyfile, self._vault_key)
+        self._conn, self._connected_version = conn, version
+        self._learn_keys(keyfile)
+        log.info("reopened vault %s with data key version %d", self.vault_id, version)
+
+    @property
+    def data_key_version(self) -> int:
+        return self.keyfile.data_key.version
+
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
-        return seal(self._fields_key, plaintext, aad)
+        """Seal under the newest known data key; the blob names that key's version.
+
+        While a rotation is under way the newest key is the pending one, so a value written
+        after the rotation re-sealed everything is already under the key that will survive.
+        """
+        return self.seal_with(max(self._field_keys), plaintext, aad)
+
+    def seal_with(self, version: int, plaintext: bytes, aad: bytes) -> bytes:
+        return _SEALED_HEADER.pack(2, version) + seal(self._field_key(version), plaintext, aad)
+
+    @staticmethod
+    def sealed_version(blob: bytes) -> int | None:
+        if len(blob) < _SEALED_HEADER.size or blob[0] != 2:
+            return None
+        return _SEALED_HEADER.unpack_from(blob)[1]
 
     def open_sealed(self, blob: bytes, aad: bytes) -> bytes:
-        return open_sealed(self._fields_key, blob, aad)
+        version = self.sealed_version(blob)
+        if version is None:
+            raise DatabaseDamaged("a sealed value in the vault is malformed")
+        try:
+            return open_sealed(self._field_key(version), blob[_SEALED_HEADER.size :], aad)
+        except SealError as exc:
+            raise DatabaseDamaged("a sealed value in the vault failed authentication") from exc
+
+    def _field_key(self, version: int) -> bytes:
+        key = self._field_keys.get(version)
+        if key is None:
+            self._learn_keys(KeyFile.load(self.folder))
+            key = self._field_keys.get(version)
+        if key is None:
+            raise DatabaseDamaged(f"a sealed value needs data key version {version}, now gone")
+        return key
 
     def stable_key(self, label: str) -> bytes:
         """A key that survives data-key rotation: API-key hashes and audit MACs must."""
@@ -379,6 +475,7 @@ class Vault:
             if self._conn is not None:
                 self._conn.close()
             self._conn = None
-            self._vault_key = self._data_key = self._fields_key = b""
-            self._stable_root = b""
+            self._sync.close()
+            self._vault_key = self._stable_root = b""
+            self._field_keys, self._data_keys = {}, {}
         log.info("locked vault %s", self.vault_id)
