@@ -20,6 +20,12 @@ MIGRATIONS: list[str] = [
         f"CREATE TABLE auth_{kind} (id TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;"
         for kind in KINDS
     ),
+    # Private signing keys are sealed inside their JSON document; telling the vault where lets
+    # a data-key rotation re-seal them with everything else.
+    "INSERT INTO sealed_columns (tbl, col, key_cols, aad_sql, where_sql, json_key) VALUES"
+    " ('auth_signing_keys', 'doc', 'id',"
+    " '''echo-vault auth signing key'' || char(0) || id',"
+    " 'json_extract(doc, ''$.sealed'') IS NOT NULL', 'sealed');",
 ]
 
 

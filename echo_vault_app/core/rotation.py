@@ -20,6 +20,8 @@ keep working throughout.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import time
@@ -106,28 +108,50 @@ def _reseal_all(vault: Vault, version: int, report: Progress) -> int:
     total = 0
     with vault.transaction() as tx:
         columns = tx.execute(
-            "SELECT tbl, col, key_cols, aad_sql, where_sql FROM sealed_columns ORDER BY tbl, col"
+            "SELECT tbl, col, key_cols, aad_sql, where_sql, json_key FROM sealed_columns"
+            " ORDER BY tbl, col"
         ).fetchall()
-        for table, column, key_cols, aad_sql, where_sql in columns:
+        for table, column, key_cols, aad_sql, where_sql, json_key in columns:
             keys = [k.strip() for k in key_cols.split(",")]
-            rows = tx.execute(
+            sql = (
                 f"SELECT {key_cols}, {column}, {aad_sql} FROM {table}"
                 f" WHERE ({where_sql}) AND {column} IS NOT NULL"
-                f" AND substr({column}, 1, {len(header)}) <> ?",
-                (header,),
-            ).fetchall()
+            )
+            if json_key is None:
+                # Only rows not yet under the new key: a resumed rotation skips finished work.
+                rows = tx.execute(
+                    sql + f" AND substr({column}, 1, {len(header)}) <> ?", (header,)
+                ).fetchall()
+            else:
+                rows = tx.execute(sql).fetchall()
             where = " AND ".join(f"{k} = ?" for k in keys)
             for start in range(0, len(rows), _BATCH):
-                batch = rows[start : start + _BATCH]
                 updates = []
-                for row in batch:
-                    blob, aad = bytes(row[len(keys)]), row[len(keys) + 1].encode("utf-8")
-                    plain = vault.open_sealed(blob, aad)
-                    updates.append((vault.seal_with(version, plain, aad), *row[: len(keys)]))
+                for row in rows[start : start + _BATCH]:
+                    value, aad = row[len(keys)], row[len(keys) + 1].encode("utf-8")
+                    new_value = _reseal_value(vault, version, value, aad, json_key)
+                    if new_value is not None:
+                        updates.append((new_value, *row[: len(keys)]))
                 tx.executemany(f"UPDATE {table} SET {column} = ? WHERE {where}", updates)
-                total += len(batch)
+                total += len(updates)
                 report("reseal", total, len(rows))
     return total
+
+
+def _reseal_value(
+    vault: Vault, version: int, value: object, aad: bytes, json_key: str | None
+) -> object | None:
+    """The value re-sealed under ``version``, or None when it already is."""
+    if json_key is None:
+        blob = bytes(value)  # type: ignore[arg-type]
+        return vault.seal_with(version, vault.open_sealed(blob, aad), aad)
+    doc = json.loads(value)  # type: ignore[arg-type]
+    blob = base64.b64decode(doc[json_key])
+    if vault.sealed_version(blob) == version:
+        return None
+    resealed = vault.seal_with(version, vault.open_sealed(blob, aad), aad)
+    doc[json_key] = base64.b64encode(resealed).decode("ascii")
+    return json.dumps(doc, sort_keys=True)
 
 
 # -- vault key: passphrase, recovery key, re-sealing ----------------------------------------

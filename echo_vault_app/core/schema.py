@@ -96,10 +96,12 @@ CORE_MIGRATIONS: list[str] = [
 CORE_MIGRATIONS.append(
     # 2: where sealed values live, so rotating the data key can re-seal every one of them
     # without knowing which package owns the table. ``aad_sql`` is an SQL expression over the
-    # row that rebuilds the associated data the value was sealed with.
+    # row that rebuilds the associated data the value was sealed with. ``json_key`` is set when
+    # the column holds a JSON document whose member of that name is the base64 sealed value.
     "CREATE TABLE sealed_columns ("
     " tbl TEXT NOT NULL, col TEXT NOT NULL, key_cols TEXT NOT NULL, aad_sql TEXT NOT NULL,"
-    " where_sql TEXT NOT NULL DEFAULT '1', PRIMARY KEY (tbl, col)) WITHOUT ROWID;\n"
+    " where_sql TEXT NOT NULL DEFAULT '1', json_key TEXT,"
+    " PRIMARY KEY (tbl, col)) WITHOUT ROWID;\n"
     "INSERT INTO sealed_columns (tbl, col, key_cols, aad_sql, where_sql) VALUES"
     " ('secret_fields', 'value', 'secret_id, name',"
     " '''echo-vault/field/'' || secret_id || ''/'' ||"
