@@ -1,0 +1,260 @@
+"""Start the desktop app: ``echo-vault [--vault PATH] [--quick]``.
+
+:class:`EchoVaultApp` wires the service, clipboard, idle lock, window, panes and tray
+together; tests and the screenshot script build it the same way :func:`main` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtWidgets import QApplication
+
+from echo_vault_app import __version__, config
+from echo_vault_app import log as logsetup
+from echo_vault_app.gui import prompts
+from echo_vault_app.gui.clipboard import ClipboardGuard
+from echo_vault_app.gui.copier import Copier
+from echo_vault_app.gui.icons import app_icon
+from echo_vault_app.gui.idle import IdleWatcher
+from echo_vault_app.gui.main_window import MainWindow
+from echo_vault_app.gui.service import VaultService
+from echo_vault_app.gui.settings import GuiSettings
+
+log = logging.getLogger(__name__)
+
+APP_ID = "io.echovault.EchoVault"
+
+
+class EchoVaultApp(QObject):
+    """Everything one running app owns, for one vault folder.
+
+    Args:
+        folder: vault folder (default from ``ECHO_VAULT_PATH`` or the user data folder).
+        settings: GUI preferences; tests pass one backed by a temporary file.
+        use_keyring: offer and try the OS keyring.
+        kdf_seconds: Argon2 tuning for a vault created here (tests use 0).
+        idle_ms: idle-lock timeout override in milliseconds (tests use a short one).
+        with_tray: create the tray icon when the desktop has a tray.
+    """
+
+    def __init__(
+        self,
+        folder: Path | None = None,
+        *,
+        settings: GuiSettings | None = None,
+        use_keyring: bool = True,
+        kdf_seconds: float = 0.5,
+        idle_ms: int | None = None,
+        with_tray: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or GuiSettings()
+        self.service = VaultService(folder, use_keyring=use_keyring, kdf_seconds=kdf_seconds)
+        self.clipboard = ClipboardGuard(self.settings.clipboard_seconds * 1000, self)
+        self.copier = Copier(self.service, self.clipboard)
+        self.window = MainWindow(self.service, self.settings, self.copier)
+        self.idle = IdleWatcher(0, self)
+        self._idle_override = idle_ms
+        self.quick_window = None
+        self.tray = None
+        self._install_panes()
+        self._apply_settings()
+
+        self.idle.idle_timed_out.connect(self._on_idle_idle_timed_out)
+        self.idle.session_locked.connect(self._on_idle_session_locked)
+        self.service.vault_unlocked.connect(self._on_service_vault_unlocked)
+        self.service.vault_locked.connect(self.idle.stop)
+        self.window.quit_requested.connect(self.quit)
+        self.window.settings_requested.connect(self.open_settings)
+        self.copier.unlock_needed.connect(self._on_copier_unlock_needed)
+        if with_tray:
+            self._install_tray()
+
+    def _install_panes(self) -> None:
+        from echo_vault_app.gui.audit_pane import AuditPane
+        from echo_vault_app.gui.browser_pane import BrowserPane
+        from echo_vault_app.gui.templates_pane import TemplatesPane
+
+        self.browser = BrowserPane(self.service, self.copier)
+        self.templates = TemplatesPane(self.service)
+        self.audit = AuditPane(self.service)
+        self.window.add_pane("secrets", self.tr("Secrets"), "key", self.browser)
+        self.window.add_pane("templates", self.tr("Templates"), "template", self.templates)
+        self.window.add_pane("audit", self.tr("Audit log"), "audit", self.audit)
+        self.templates.create_requested.connect(self._on_templates_create_requested)
+
+    def _install_tray(self) -> None:
+        from echo_vault_app.gui.tray import TrayController
+
+        self.tray = TrayController(self)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self, *, quick: bool = False) -> None:
+        self.window.start()
+        if quick:
+            self.open_quick()
+        else:
+            self.window.raise_window()
+
+    def open_quick(self) -> None:
+        """The quick-copy palette; while locked, the unlock window comes first."""
+        from echo_vault_app.gui.quick_copy import QuickCopyWindow
+
+        if self.quick_window is None:
+            self.quick_window = QuickCopyWindow(self.service, self.copier)
+        if not self.service.is_unlocked:
+            self.window.raise_window()
+            self.service.vault_unlocked.connect(self._show_quick_after_unlock)
+            return
+        self.quick_window.open_palette()
+
+    def _show_quick_after_unlock(self) -> None:
+        self.service.vault_unlocked.disconnect(self._show_quick_after_unlock)
+        if self.quick_window is not None:
+            self.quick_window.open_palette()
+
+    def quit(self) -> None:
+        """Clear the clipboard if it holds our value, lock, and leave the event loop."""
+        self.clipboard.clear_now()
+        self.service.lock()
+        if self.tray is not None:
+            self.tray.hide()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def close(self) -> None:
+        """Tear down without quitting the Qt application (tests build many apps)."""
+        self.clipboard.clear_now()
+        self.service.lock()
+        self.idle.stop()
+        QApplication.instance().removeEventFilter(self.idle)
+        if self.tray is not None:
+            self.tray.hide()
+        if self.quick_window is not None:
+            self.quick_window.close()
+        self.window.quit_requested.disconnect(self.quit)
+        self.window.close()
+
+    # -- settings and locking -------------------------------------------------------------
+
+    def _apply_settings(self) -> None:
+        self.clipboard.clear_ms = self.settings.clipboard_seconds * 1000
+        from echo_vault_app.gui.theme import apply_theme
+
+        apply_theme(self.settings.theme)
+        if self.service.is_unlocked:
+            self.idle.set_timeout_ms(self.idle_timeout_ms())
+
+    def idle_timeout_ms(self) -> int:
+        if self._idle_override is not None:
+            return self._idle_override
+        if not self.settings.auto_lock_enabled:
+            return 0
+        return self.settings.auto_lock_minutes * 60 * 1000
+
+    def open_settings(self) -> None:
+        from echo_vault_app.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.service, self.settings, self.idle.watches_session, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._apply_settings)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _on_service_vault_unlocked(self) -> None:
+        self.idle.set_timeout_ms(self.idle_timeout_ms())
+
+    def _on_idle_idle_timed_out(self) -> None:
+        if self.service.is_unlocked and not self.service.is_busy:
+            log.info("locking vault after idle timeout")
+            self.service.lock()
+
+    def _on_idle_session_locked(self) -> None:
+        if self.settings.lock_on_screen_lock and self.service.is_unlocked:
+            log.info("locking vault because the session locked or suspended")
+            self.service.lock()
+
+    def _on_copier_unlock_needed(self) -> None:
+        self.window.raise_window()
+        self.window.message_bar.show_message(self.tr("Unlock the vault to copy."), kind="info")
+
+    def _on_templates_create_requested(self, template_id: str) -> None:
+        self.window.show_pane("secrets")
+        self.browser.add_secret(template_id)
+
+
+# -- process entry ------------------------------------------------------------------------
+
+
+def disable_core_dumps() -> None:
+    """A core dump would hold decrypted secrets and keys: switch them off for this process."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):  # not on Windows; nothing to switch off there
+        log.debug("core dump limit not changed on this platform")
+
+
+def install_excepthook() -> None:
+    """Log unexpected errors and show one line; no traceback reaches the user."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.error("unexpected %s:\n%s", kind.__name__, "".join(traceback.format_tb(tb)).rstrip())
+        from echo_vault_app.gui.messages import describe
+
+        try:
+            prompts.error(None, "Echo Vault", describe(exc))
+        except Exception:  # the hook must never raise
+            log.error("could not show the error message")
+
+    sys.excepthook = hook
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="echo-vault", description="Echo Vault desktop app")
+    parser.add_argument("--vault", type=Path, help="vault folder (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true", help="open the quick-copy palette")
+    parser.add_argument("--version", action="version", version=f"echo-vault {__version__}")
+    args, _qt_args = parser.parse_known_args(argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the app; returns the process exit status."""
+    disable_core_dumps()
+    logsetup.configure()
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    folder = (args.vault or config.default_vault_path()).expanduser()
+
+    QApplication.setApplicationName("Echo Vault")
+    QApplication.setOrganizationName("Echo Vault")
+    QApplication.setDesktopFileName(APP_ID)
+    qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    qt_app.setWindowIcon(app_icon())
+    install_excepthook()
+
+    from echo_vault_app.gui.single_instance import InstanceServer, ask_running_instance
+
+    if ask_running_instance(folder, b"quick" if args.quick else b"show"):
+        log.info("handed the request to the running instance for %s", folder)
+        return 0
+    server = InstanceServer(folder)
+    server.listen()
+
+    app = EchoVaultApp(folder, settings=GuiSettings(QSettings()))
+    server.show_requested.connect(app.window.raise_window)
+    server.quick_requested.connect(app.open_quick)
+    app.start(quick=args.quick)
+    status = qt_app.exec()
+    server.close()
+    return status

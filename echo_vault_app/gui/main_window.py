@@ -1,0 +1,231 @@
+"""The main window: a shell of panes that plug in, plus the create and unlock pages.
+
+Panes are registered with :meth:`MainWindow.add_pane` (title, icon, widget); each appears as a
+checkable toolbar button and a ``Ctrl+<n>`` shortcut. While the vault is locked only the
+create or unlock page is shown and the toolbar is hidden.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from echo_vault_app.gui.copier import Copier
+from echo_vault_app.gui.create_pane import CreateVaultPane
+from echo_vault_app.gui.icons import app_icon, icon
+from echo_vault_app.gui.message_bar import MessageBar
+from echo_vault_app.gui.recovery_dialog import RecoveryKeyDialog
+from echo_vault_app.gui.service import VaultService
+from echo_vault_app.gui.settings import GuiSettings
+from echo_vault_app.gui.unlock_pane import UnlockPane
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = QSize(1100, 700)
+
+
+class MainWindow(QMainWindow):
+    """Owns the page stack and the pane toolbar; all vault work goes through ``service``."""
+
+    settings_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(
+        self, service: VaultService, settings: GuiSettings, copier: Copier, parent=None
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.settings = settings
+        self.copier = copier
+        self.recovery_dialog: RecoveryKeyDialog | None = None
+        self._panes: dict[str, tuple[QWidget, QAction]] = {}
+        self.setWindowTitle(self.tr("Echo Vault"))
+        self.setWindowIcon(app_icon())
+        self.resize(DEFAULT_SIZE)
+
+        self.create_pane = CreateVaultPane(service, self)
+        self.unlock_pane = UnlockPane(service, self)
+        self.workspace = QWidget(self)
+        self.message_bar = MessageBar(self.workspace)
+        self.panes = QStackedWidget(self.workspace)
+        work_layout = QVBoxLayout(self.workspace)
+        work_layout.setContentsMargins(0, 0, 0, 0)
+        work_layout.setSpacing(0)
+        work_layout.addWidget(self.message_bar)
+        work_layout.addWidget(self.panes, 1)
+        self.pages = QStackedWidget(self)
+        for page in (self.create_pane, self.unlock_pane, self.workspace):
+            self.pages.addWidget(page)
+        self.setCentralWidget(self.pages)
+
+        self._build_toolbar()
+        self.status_label = QLabel(self)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().setSizeGripEnabled(False)
+
+        service.vault_unlocked.connect(self._on_service_vault_unlocked)
+        service.vault_locked.connect(self._on_service_vault_locked)
+        service.vault_created.connect(self._on_service_vault_created)
+        copier.copied.connect(self._on_copier_copied)
+        copier.copy_failed.connect(self._on_copier_copy_failed)
+        copier.clipboard.cleared.connect(self._on_clipboard_cleared)
+
+    # -- toolbar and panes ----------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        self.toolbar = QToolBar(self.tr("Main"), self)
+        self.toolbar.setObjectName("main-toolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setIconSize(QSize(20, 20))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(self.toolbar)
+        self.pane_group = QActionGroup(self)
+        self.pane_group.setExclusive(True)
+        self._spacer = QWidget(self)
+        self._spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._spacer_action = self.toolbar.addWidget(self._spacer)
+
+        self.settings_action = QAction(icon("settings"), self.tr("Settings"), self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.settings_requested)
+        self.lock_action = QAction(icon("lock"), self.tr("Lock"), self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.setToolTip(self.tr("Lock the vault (Ctrl+L)"))
+        self.lock_action.triggered.connect(self.service.lock)
+        self.quit_action = QAction(icon("quit"), self.tr("Quit"), self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.quit_requested)
+        self.toolbar.addAction(self.settings_action)
+        self.toolbar.addAction(self.lock_action)
+        self.addAction(self.quit_action)
+        self.toolbar.setVisible(False)
+
+    def add_pane(
+        self, key: str, title: str, icon_name: str, widget: QWidget, *, tooltip: str = ""
+    ) -> QAction:
+        """Register a pane; it gets a toolbar button and the next ``Ctrl+<n>`` shortcut."""
+        action = QAction(icon(icon_name), title, self)
+        action.setCheckable(True)
+        number = len(self._panes) + 1
+        if number <= 9:
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+        action.setToolTip(tooltip or title)
+        action.triggered.connect(lambda _checked=False, k=key: self.show_pane(k))
+        self.pane_group.addAction(action)
+        self.toolbar.insertAction(self._spacer_action, action)
+        widget.setAccessibleName(title)
+        self.panes.addWidget(widget)
+        self._panes[key] = (widget, action)
+        if len(self._panes) == 1:
+            action.setChecked(True)
+        return action
+
+    def pane(self, key: str) -> QWidget:
+        return self._panes[key][0]
+
+    def pane_keys(self) -> list[str]:
+        return list(self._panes)
+
+    def show_pane(self, key: str) -> QWidget:
+        widget, action = self._panes[key]
+        action.setChecked(True)
+        self.panes.setCurrentWidget(widget)
+        widget.setFocus()
+        return widget
+
+    def current_pane(self) -> QWidget:
+        return self.panes.currentWidget()
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def start(self, *, try_keyring: bool = True) -> None:
+        """Show the page the vault's state calls for."""
+        if self.service.is_unlocked:
+            self._show_workspace()
+            return
+        self.toolbar.setVisible(False)
+        if self.service.status().exists:
+            self.pages.setCurrentWidget(self.unlock_pane)
+            self.unlock_pane.start(try_keyring=try_keyring)
+        else:
+            self.pages.setCurrentWidget(self.create_pane)
+            self.create_pane.start()
+
+    def raise_window(self) -> None:
+        self.show()
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.raise_()
+        self.activateWindow()
+
+    def _show_workspace(self) -> None:
+        self.pages.setCurrentWidget(self.workspace)
+        self.toolbar.setVisible(True)
+        current = self.panes.currentWidget()
+        if current is not None:
+            current.setFocus()
+
+    def _on_service_vault_unlocked(self) -> None:
+        self._show_workspace()
+        self._announce_after_unlock()
+
+    def _announce_after_unlock(self) -> None:
+        lines = list(self.service.notices)
+        expiring = self.service.expiring()
+        if expiring:
+            names = ", ".join(s.name for s in expiring[:3])
+            more = len(expiring) - 3
+            text = self.tr("%n secret(s) expired or expire within 3 days: ", "", len(expiring))
+            text += names + (self.tr(" and %1 more").replace("%1", str(more)) if more > 0 else "")
+            lines.append(text)
+        if lines:
+            self.message_bar.show_message("\n".join(lines), kind="warning")
+        else:
+            self.message_bar.hide()
+
+    def _on_service_vault_locked(self) -> None:
+        self.copier.clipboard.clear_now()
+        self.message_bar.hide()
+        self.status_label.setText(self.tr("Locked."))
+        self.start(try_keyring=False)
+
+    def _on_service_vault_created(self, recovery_key: str) -> None:
+        self.recovery_dialog = RecoveryKeyDialog(recovery_key, self.copier.clipboard, self)
+        self.recovery_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.recovery_dialog.finished.connect(self._on_recovery_dialog_finished)
+        self.recovery_dialog.open()
+
+    def _on_recovery_dialog_finished(self) -> None:
+        self.recovery_dialog = None
+
+    # -- feedback -------------------------------------------------------------------------
+
+    def _on_copier_copied(self, name: str, what: str, clear_ms: int) -> None:
+        if clear_ms:
+            text = self.tr("Copied %1 of %2. Clipboard clears in %3 s.")
+            text = text.replace("%3", str(round(clear_ms / 1000)))
+        else:
+            text = self.tr("Copied %1 of %2.")
+        what_text = self.tr("user name") if what == "username" else what
+        self.status_label.setText(text.replace("%1", what_text).replace("%2", name))
+
+    def _on_copier_copy_failed(self, message: str) -> None:
+        self.message_bar.show_message(message, kind="error", timeout_ms=8000)
+
+    def _on_clipboard_cleared(self) -> None:
+        if self.status_label.text().startswith(self.tr("Copied")):
+            self.status_label.setText(self.tr("Clipboard cleared."))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        self.quit_requested.emit()
+        event.accept()

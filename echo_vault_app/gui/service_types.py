@@ -1,0 +1,70 @@
+"""Typed results the service hands to widgets: plain data, no Qt, no values unless asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from echo_vault_app.secrets.model import SecretSummary
+
+
+@dataclass(frozen=True)
+class VaultStatus:
+    """What the unlock and create panes need to know before any key is given."""
+
+    folder: Path
+    exists: bool
+    has_keyring_slot: bool
+    has_passphrase: bool
+    retry_after: float
+
+
+@dataclass(frozen=True)
+class UnlockFailure:
+    """Why an unlock did not work: ``kind`` names the failure, ``message`` is for people."""
+
+    kind: str
+    message: str
+    retry_after: float = 0.0
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """One field as the details panel shows it; ``value`` is set only for non-secret fields."""
+
+    name: str
+    label: str
+    secret: bool
+    kind: str = "text"
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class SecretDetails:
+    summary: SecretSummary
+    template_name: str
+    notes: str
+    fields: tuple[FieldView, ...]
+    username_field: str | None
+    primary_field: str | None
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Sidebar entries: top-level path prefixes and tags, each with its count."""
+
+    total: int
+    favourites: int
+    expiring: int
+    prefixes: list[tuple[str, int]] = field(default_factory=list)
+    tags: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the browser shows: a search query narrowed to one group."""
+
+    query: str = ""
+    tag: str | None = None
+    prefix: str | None = None
+    special: str | None = None  # "favourites" or "expiring"

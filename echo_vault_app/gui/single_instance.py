@@ -1,0 +1,83 @@
+"""One running app per vault: a second launch hands its request to the first and exits.
+
+The local socket's name is derived from a hash of the vault folder, so two vaults can run side
+by side while the same vault cannot be opened twice (two processes would fight over the
+clipboard, the keyring prompt and the database's write lock).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_MS = 500
+MESSAGES = frozenset({b"show", b"quick"})
+
+
+def server_name(folder: Path) -> str:
+    """A socket name unique to this user and vault folder."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in some containers; the folder still separates vaults
+        user = "user"
+    digest = hashlib.sha256(f"{user}\0{Path(folder).resolve()}".encode()).hexdigest()[:20]
+    return f"echo-vault-{digest}"
+
+
+def ask_running_instance(folder: Path, message: bytes = b"show") -> bool:
+    """Send ``message`` to an app already running on ``folder``; False when there is none."""
+    socket = QLocalSocket()
+    socket.connectToServer(server_name(folder))
+    if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+        return False
+    socket.write(message + b"\n")
+    socket.flush()
+    socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
+    socket.disconnectFromServer()
+    return True
+
+
+class InstanceServer(QObject):
+    """Listens for later launches; ``show_requested``/``quick_requested`` say what they want."""
+
+    show_requested = Signal()
+    quick_requested = Signal()
+
+    def __init__(self, folder: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = server_name(folder)
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self.server.newConnection.connect(self._on_server_new_connection)
+
+    def listen(self) -> bool:
+        if self.server.listen(self.name):
+            return True
+        # A crashed instance leaves its socket file behind on Unix: remove it and retry.
+        QLocalServer.removeServer(self.name)
+        ok = self.server.listen(self.name)
+        if not ok:
+            log.warning("single-instance socket not available: %s", self.server.errorString())
+        return ok
+
+    def close(self) -> None:
+        self.server.close()
+
+    def _on_server_new_connection(self) -> None:
+        while self.server.hasPendingConnections():
+            socket = self.server.nextPendingConnection()
+            socket.readyRead.connect(lambda s=socket: self._on_socket_ready_read(s))
+            socket.disconnected.connect(socket.deleteLater)
+
+    def _on_socket_ready_read(self, socket: QLocalSocket) -> None:
+        line = bytes(socket.readLine()).strip()
+        if line not in MESSAGES:
+            return
+        (self.quick_requested if line == b"quick" else self.show_requested).emit()
