@@ -18,8 +18,10 @@ from typing import Any
 
 from echo_vault_app import config
 from echo_vault_app.core.audit import AuditEvent, AuditVerification
+from echo_vault_app.core.rotation import RotationResult, rotate_data_key
 from echo_vault_app.core.vault import Vault, vault_exists
 from echo_vault_app.errors import KeyringError, SecretNotFound, UsageError, VaultLocked
+from echo_vault_app.secrets.backup_merge import ImportPreview, ImportResult
 from echo_vault_app.secrets.model import FieldValue, HistoryEntry, Secret, SecretSummary, Value
 from echo_vault_app.secrets.store import SecretStore
 from echo_vault_app.secrets.templates import Template, TemplateRegistry, load_templates
@@ -271,6 +273,14 @@ class SecretsManager:
         """Events that wrote or read this exact value, found by its keyed hash."""
         return self.audit_events(value_hash=self.vault.audit.value_hash(value))
 
+    def rotate_master_key(self, progress: Any = None) -> RotationResult:
+        """Replace the data key (see :mod:`echo_vault_app.core.rotation`); unlocking is unchanged.
+
+        Every way of unlocking keeps working, values are re-sealed under the new key, and a
+        crash at any step leaves a vault that opens with everything committed.
+        """
+        return rotate_data_key(self.vault, progress)
+
     def record_event(self, action: str, target: str | None = None, **detail: Any) -> None:
         """Audit an action taken outside the store (a clipboard clear, a CLI run …)."""
         with self.vault.transaction() as tx:
@@ -288,3 +298,55 @@ class SecretsManager:
 
     def __exit__(self, *exc: object) -> None:
         self.lock()
+
+    # -- backups ------------------------------------------------------------------------
+
+    def export_secrets(
+        self,
+        path: str | Path,
+        password: str,
+        *,
+        names: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        query: str | None = None,
+        force: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> int:
+        """Write an encrypted backup (all live secrets, or those chosen); returns the count.
+
+        Raises:
+            WeakPassword, Conflict (file exists without ``force``), BackupError, SecretNotFound.
+        """
+        from echo_vault_app.secrets.backup import export_backup
+
+        return export_backup(
+            self.vault, Path(path), password, names=names, tags=tags, query=query, force=force,
+            progress=progress,
+        )  # fmt: skip
+
+    def import_secrets(
+        self,
+        path: str | Path,
+        password: str,
+        *,
+        mode: str = "merge",
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> ImportResult:
+        """Restore a backup under ``mode`` (merge, skip or replace-all); all or nothing.
+
+        Raises:
+            BackupWrongPassword, BackupCorrupted, BackupVersionUnsupported, BackupError.
+        """
+        from echo_vault_app.secrets.backup import import_backup
+
+        known = {t.id for t in self.templates.all()}
+        return import_backup(
+            self.vault, Path(path), password, mode, known_templates=known, progress=progress
+        )
+
+    def preview_import(self, path: str | Path, password: str, mode: str = "merge") -> ImportPreview:
+        """What :meth:`import_secrets` would do, without writing anything."""
+        from echo_vault_app.secrets.backup import preview_import
+
+        known = {t.id for t in self.templates.all()}
+        return preview_import(self.vault, Path(path), password, mode, known_templates=known)

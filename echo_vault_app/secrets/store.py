@@ -502,6 +502,61 @@ class SecretStore:
             self._index(tx, row[0])
             self.vault.audit.record(tx, "rename", row[1], detail={"to": new})
 
+    # -- bulk access for backups and imports -------------------------------------------------
+    # These run inside a caller's read() or transaction() so that exporting or importing many
+    # secrets takes one transaction and one audit event per secret, not one transaction each.
+
+    def read_fields(self, conn: Any, secret_id: int, version: int) -> tuple[FieldValue, ...]:
+        """Decrypt the current fields of one secret, without auditing (the caller audits)."""
+        return self._read_fields(conn, secret_id, version)
+
+    def read_history(self, conn: Any, secret_id: int) -> list[HistoryEntry]:
+        """Every stored history entry of one secret, oldest first, without auditing."""
+        return [
+            self._history_entry(row[0], secret_id, row)
+            for row in conn.execute(
+                "SELECT version, saved, template, tags, notes, expires, payload"
+                " FROM secret_history WHERE secret_id = ? ORDER BY version",
+                (secret_id,),
+            )
+        ]
+
+    def write_fields(
+        self, tx: Any, secret_id: int, version: int, fields: Iterable[FieldValue]
+    ) -> None:
+        """Seal and insert fields as :meth:`put` does (the caller deletes old rows first)."""
+        self._write_fields(tx, secret_id, version, _check_fields(fields))
+
+    def write_tags(self, tx: Any, secret_id: int, tags: Iterable[str]) -> None:
+        self._write_tags(tx, secret_id, tags)
+
+    def reindex(self, tx: Any, secret_id: int) -> None:
+        """Refresh the search row after writing a secret's row, fields and tags directly."""
+        self._index(tx, secret_id)
+
+    def write_history(self, tx: Any, secret_id: int, entry: HistoryEntry) -> None:
+        """Insert one history row, sealed exactly as :meth:`put` archives a replaced version."""
+        payload = json.dumps(
+            [
+                {
+                    "name": f.name,
+                    "secret": f.secret,
+                    "binary": f.is_binary,
+                    "value": base64.b64encode(_encode(f.value)).decode("ascii"),
+                }
+                for f in _check_fields(entry.fields)
+            ]
+        ).encode("utf-8")
+        tx.execute(
+            "INSERT OR REPLACE INTO secret_history (secret_id, version, saved, template, tags,"
+            " notes, expires, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                secret_id, entry.version, entry.saved, entry.template,
+                json.dumps(list(entry.tags)), entry.notes, entry.expires,
+                self.vault.seal(payload, history_aad(secret_id, entry.version)),
+            ),
+        )  # fmt: skip
+
 
 def fields_from_mapping(values: Mapping[str, Any], secret_names: Iterable[str]) -> list[FieldValue]:
     secret_set = set(secret_names)
