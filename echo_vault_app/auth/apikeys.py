@@ -10,9 +10,10 @@ Format: ``ev_<environment>_<key id>_<secret><checksum>``
   check: verification always compares the keyed hash.
 
 Only ``HMAC-SHA256(stable_key("api-key-hash"), key_id ":" secret)`` is stored. Verification
-parses the key, finds the record by key id in an in-memory index (loaded once from the store
-and updated on every write through this service), compares hashes with
-``hmac.compare_digest``, then checks revocation, expiry and, if asked, a permission.
+parses the key, finds the record by key id in an in-memory index (loaded from the store,
+updated on every write through this service, and rebuilt by ``reload`` when ``AuthManager``
+sees that another process wrote), compares hashes with ``hmac.compare_digest``, then checks
+revocation, expiry and, if asked, a permission.
 
 ``last_used_at`` is updated in memory on every successful verification but written to the store
 at most once a minute (all pending keys in one transaction) and on ``flush()``/close, so
@@ -137,6 +138,10 @@ _BAD_SECRET = ApiKeyVerification(ApiKeyStatus.BAD_SECRET)
 _B62_VALUE = {char: value for value, char in enumerate(_B62)}
 
 
+def _entry(record: ApiKeyRecord) -> tuple[ApiKeyRecord, bytes, ApiKeyVerification]:
+    return record, bytes.fromhex(record.secret_hash), ApiKeyVerification(ApiKeyStatus.VALID, record)
+
+
 def _b62(number: int, width: int) -> str:
     chars = []
     for _ in range(width):
@@ -189,10 +194,20 @@ class ApiKeyService:
         self._lock = threading.Lock()
         self._index: dict[str, ApiKeyRecord] = {}
         self._entries: dict[str, tuple[ApiKeyRecord, bytes, ApiKeyVerification]] = {}
-        for doc in store.load_all("api_keys").values():
-            self._remember(ApiKeyRecord.from_doc(doc))
+        self.reload()
         self._last_used: dict[str, float] = {}
         self._last_flush = clock()
+
+    def reload(self) -> None:
+        """Rebuild the index from the store (another process may have written)."""
+        index: dict[str, ApiKeyRecord] = {}
+        entries: dict[str, tuple[ApiKeyRecord, bytes, ApiKeyVerification]] = {}
+        for doc in self._store.load_all("api_keys").values():
+            record = ApiKeyRecord.from_doc(doc)
+            index[record.key_id] = record
+            entries[record.key_id] = _entry(record)
+        with self._lock:
+            self._index, self._entries = index, entries
 
     def _digest(self, key_id: str, secret: str) -> bytes:
         inner = self._inner.copy()
@@ -206,11 +221,7 @@ class ApiKeyService:
 
     def _remember(self, record: ApiKeyRecord) -> None:
         self._index[record.key_id] = record
-        self._entries[record.key_id] = (
-            record,
-            bytes.fromhex(record.secret_hash),
-            ApiKeyVerification(ApiKeyStatus.VALID, record),
-        )
+        self._entries[record.key_id] = _entry(record)
 
     def _save(self, records: Iterable[ApiKeyRecord], action: str, target: str, detail=None) -> None:
         records = list(records)
@@ -318,17 +329,31 @@ class ApiKeyService:
         return valid
 
     def flush(self) -> None:
-        """Write pending ``last_used_at`` times in one transaction."""
+        """Write pending ``last_used_at`` times in one transaction.
+
+        Each stored record is re-read inside that transaction and only its ``last_used_at``
+        moves forward, so a revocation written meanwhile by another process is kept.
+        """
         with self._lock:
             pending, self._last_used = self._last_used, {}
             self._last_flush = self._clock()
-            records = [
-                replace(self._index[key_id], last_used_at=when)
-                for key_id, when in pending.items()
-                if key_id in self._index
-            ]
-            if records:
-                self._save(records, "auth.apikey.last_used", None, {"keys": len(records)})
+            if not pending:
+                return
+
+            def touch(key_id: str, doc: dict[str, Any] | None) -> dict[str, Any] | None:
+                if doc is None or (doc.get("last_used_at") or 0) >= pending[key_id]:
+                    return None
+                return {**doc, "last_used_at": pending[key_id]}
+
+            written = self._store.modify(
+                "api_keys",
+                list(pending),
+                touch,
+                action="auth.apikey.last_used",
+                detail={"keys": len(pending)},
+            )
+            for doc in written.values():
+                self._remember(ApiKeyRecord.from_doc(doc))
 
     def get(self, key_id: str) -> ApiKeyRecord:
         record = self._index.get(key_id)
@@ -344,11 +369,21 @@ class ApiKeyService:
 
     def revoke(self, key_id: str) -> ApiKeyRecord:
         """Revoke now; revoking twice keeps the first time."""
+        self.get(key_id)
+        now = self._clock()
+
+        def revoke(_: str, doc: dict[str, Any] | None) -> dict[str, Any] | None:
+            if doc is None:
+                raise UnknownApiKey(f"no API key has id {key_id!r}")
+            return None if doc.get("revoked_at") is not None else {**doc, "revoked_at": now}
+
         with self._lock:
+            written = self._store.modify(
+                "api_keys", [key_id], revoke, action="auth.apikey.revoke", target=key_id
+            )
+            doc = written.get(key_id) or self._store.get("api_keys", key_id)
+            self._remember(ApiKeyRecord.from_doc(doc))
             record = self.get(key_id)
-            if record.revoked_at is None:
-                record = replace(record, revoked_at=self._clock())
-                self._save([record], "auth.apikey.revoke", key_id)
         log.info("revoked API key %s", key_id)
         return record
 

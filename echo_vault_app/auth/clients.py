@@ -70,9 +70,15 @@ class ClientService:
         self._clock = clock
         self._lock = threading.Lock()
         self._key = store.stable_key("client-secret-hash")
-        self._clients = {}
-        for cid, doc in store.load_all("clients").items():
-            self._clients[cid] = OAuthClient(**{**doc, "scopes": tuple(doc["scopes"])})
+        self._clients: dict[str, OAuthClient] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read registered clients from the store."""
+        self._clients = {
+            cid: OAuthClient(**{**doc, "scopes": tuple(doc["scopes"])})
+            for cid, doc in self._store.load_all("clients").items()
+        }
 
     def _hash(self, client_id: str, secret: str) -> str:
         data = f"{client_id}:{secret}".encode()

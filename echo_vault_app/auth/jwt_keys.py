@@ -143,6 +143,11 @@ def configured_hmac_kid(raw: bytes) -> str:
     return "hs256-" + base64.b32encode(digest[:10]).decode().lower()
 
 
+def _same_window(key: SigningKey, doc: dict[str, Any]) -> bool:
+    """A stored key whose times did not change needs no unsealing again on reload."""
+    return (key.sign_until, key.retire_at) == (doc["sign_until"], doc["retire_at"])
+
+
 class KeyRing:
     """Signing keys by kid, loaded from the store, kept in sync with it on every change."""
 
@@ -152,10 +157,19 @@ class KeyRing:
         self._lock = threading.Lock()
         self._keys: dict[str, SigningKey] = {}
         self._signers: dict[str, SigningKey] = {}  # cache, re-checked on every use
-        for kid, doc in store.load_all("signing_keys").items():
-            raw = store.open_sealed(base64.b64decode(doc["sealed"]), self._aad(kid))
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the stored keys; a configured HS256 key (not stored) stays as it is."""
+        keys = {kid: key for kid, key in self._keys.items() if key.source == "configured"}
+        for kid, doc in self._store.load_all("signing_keys").items():
+            known = self._keys.get(kid)
+            if known is not None and known.source == "vault" and _same_window(known, doc):
+                keys[kid] = known
+                continue
+            raw = self._store.open_sealed(base64.b64decode(doc["sealed"]), self._aad(kid))
             private, public = _load_private(doc["alg"], raw)
-            self._keys[kid] = SigningKey(
+            keys[kid] = SigningKey(
                 kid,
                 doc["alg"],
                 doc["created_at"],
@@ -165,6 +179,9 @@ class KeyRing:
                 private,
                 public,
             )
+        with self._lock:
+            self._keys = keys
+            self._signers = {}
 
     @staticmethod
     def _aad(kid: str) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 ENV_SECRET_KEY = "ECHO_VAULT_SECRET_KEY"
 ENV_TOKEN_EXPIRY_HOURS = "ECHO_VAULT_TOKEN_EXPIRY_HOURS"
 DEFAULT_TOKEN_EXPIRY_HOURS = 24.0
+FRESHNESS_SECONDS = 0.5
+"""How stale this process's copy of the auth records may get: a change written by another
+process (a revocation from the CLI, say) is acted on here at most this long after it commits."""
 _ISSUER_NAME = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 
 
@@ -72,6 +76,14 @@ class AuthManager:
 
     Seed-compatible calls answer a dict or ``None``; the strict calls (``check_api_key``,
     ``decode_jwt_token``, ``login``...) say why something was refused.
+
+    Several processes on one vault: records are served from memory, and every public call
+    first asks the vault whether another process wrote (one indexed read of a change counter),
+    at most once per ``freshness_interval`` seconds (default 0.5); if so, everything is
+    reloaded. A revocation made elsewhere therefore takes effect here within that interval,
+    while API-key verification stays a dictionary lookup. Calls that write check at once,
+    whatever the interval. The services reached directly (``auth.api_keys`` and so on) do not
+    check; go through the manager's methods, or call :meth:`refresh` first.
     """
 
     def __init__(
@@ -87,6 +99,7 @@ class AuthManager:
         default_algorithm: str = "HS256",
         password_params: Argon2Params | None = None,
         clock: Callable[[], float] = time.time,
+        freshness_interval: float = FRESHNESS_SECONDS,
     ) -> None:
         if secret_key is None:
             secret_key = os.environ.get(ENV_SECRET_KEY) or None
@@ -120,10 +133,46 @@ class AuthManager:
         self.users = UserService(store, PasswordHasher(password_params), self.roles, clock=clock)
         self.sessions = SessionService(store, clock=clock)
         self.clients = ClientService(store, clock=clock)
-        self._trusted = {
+        self._trusted = self._load_trusted()
+        self._reload_lock = threading.Lock()
+        self.freshness_interval = freshness_interval
+        self._next_check = time.monotonic() + freshness_interval
+
+    # -- freshness across processes -------------------------------------------------------
+
+    def _load_trusted(self) -> dict[str, JwkSet]:
+        return {
             name: JwkSet.from_json(doc["jwks"])
-            for name, doc in store.load_all("trusted_jwks").items()
+            for name, doc in self.store.load_all("trusted_jwks").items()
         }
+
+    def _fresh(self) -> None:
+        """The throttled check every public call makes (a clock read when not due)."""
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._next_check = now + self.freshness_interval
+            self.refresh()
+
+    def refresh(self) -> bool:
+        """Reload every record if another process changed any; returns whether it reloaded."""
+        if not self.store.persistent:
+            return False
+        current = self.store.generation()
+        if current == self.store.seen:
+            return False
+        with self._reload_lock:
+            # Mark the generation as seen before reading, so a write that lands while the
+            # records load is noticed by the next check instead of being lost.
+            self.store.seen = current
+            self.api_keys.reload()
+            self.keys.reload()
+            self.tokens.reload()
+            self.users.reload()
+            self.sessions.reload()
+            self.clients.reload()
+            self._trusted = self._load_trusted()
+        log.info("reloaded auth records changed by another process")
+        return True
 
     # -- API keys -------------------------------------------------------------------------
 
@@ -138,6 +187,7 @@ class AuthManager:
         expires_in: float | None = None,
     ) -> str:
         """Create an API key and return it; this is the only time the full key is available."""
+        self._fresh()
         key, _ = self.api_keys.generate(
             user_id,
             permissions or (),
@@ -150,6 +200,8 @@ class AuthManager:
 
     def verify_api_key(self, api_key: object) -> dict[str, Any] | None:
         """Seed-compatible: the key's record as a dict (user_id, permissions...) or None."""
+        if time.monotonic() >= self._next_check:  # inlined: this is the hot path
+            self._fresh()
         result = self.api_keys.verify(api_key)
         return result.record.public_dict() if result.ok else None
 
@@ -158,16 +210,21 @@ class AuthManager:
     ) -> ApiKeyVerification:
         """Strict: a status (valid, malformed, not found, bad secret, revoked, expired,
         insufficient permission) and the record when the key itself was recognised."""
+        if time.monotonic() >= self._next_check:  # inlined: this is the hot path
+            self._fresh()
         return self.api_keys.verify(api_key, required_permission, resource)
 
     def list_api_keys(self, user_id: str | None = None) -> list[ApiKeyRecord]:
+        self._fresh()
         return self.api_keys.list(user_id)
 
     def revoke_api_key(self, key_id: str) -> ApiKeyRecord:
+        self.refresh()
         return self.api_keys.revoke(key_id)
 
     def rotate_api_key(self, key_id: str, grace_seconds: float = 86400.0) -> str:
         """Issue a successor key; the old one keeps working for ``grace_seconds``."""
+        self.refresh()
         key, _ = self.api_keys.rotate(key_id, grace_seconds)
         return key
 
@@ -185,6 +242,7 @@ class AuthManager:
         roles: Iterable[str] = (),
     ) -> str:
         """Sign a JWT; an EdDSA or ES256 key is created on first use if none exists."""
+        self._fresh()
         algorithm = algorithm or self.default_algorithm
         if algorithm in ("EdDSA", "ES256") and not self.keys.has_signer(algorithm):
             self.keys.generate(algorithm)
@@ -202,12 +260,14 @@ class AuthManager:
         self, token: object, *, audience: str | None = None, issuer: str | None = None
     ) -> dict[str, Any]:
         """Strict: the claims, or a ``TokenError`` subclass whose ``reason`` says why."""
+        self._fresh()
         return self.tokens.decode(token, audience=audience, issuer=issuer)
 
     def verify_jwt_token(
         self, token: object, *, audience: str | None = None, issuer: str | None = None
     ) -> dict[str, Any] | None:
         """Seed-compatible: the claims, or None for any invalid token."""
+        self._fresh()
         try:
             return self.tokens.decode(token, audience=audience, issuer=issuer)
         except TokenError:
@@ -215,6 +275,7 @@ class AuthManager:
 
     def revoke_jwt_token(self, token: str) -> str:
         """Revoke a (currently valid) token by its ``jti``; returns the jti."""
+        self.refresh()
         claims = self.tokens.decode(token)
         jti = claims.get("jti")
         if not isinstance(jti, str):
@@ -223,27 +284,33 @@ class AuthManager:
         return jti
 
     def create_signing_key(self, algorithm: str, *, lifetime: float | None = None) -> SigningKey:
+        self.refresh()
         return self.keys.generate(algorithm, lifetime=lifetime)
 
     def rotate_signing_key(
         self, algorithm: str, *, overlap: float = 86400.0, lifetime: float | None = None
     ) -> SigningKey:
+        self.refresh()
         return self.keys.rotate(algorithm, overlap=overlap, lifetime=lifetime)
 
     def retire_signing_key(self, kid: str) -> SigningKey:
+        self.refresh()
         return self.keys.retire(kid)
 
     def list_signing_keys(self) -> list[dict[str, Any]]:
+        self._fresh()
         return [key.describe() for key in self.keys.list_keys()]
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         """The public JWKS of every published asymmetric key."""
+        self._fresh()
         return self.keys.jwks()
 
     # -- other issuers --------------------------------------------------------------------
 
     def import_jwks(self, name: str, jwks: str | bytes | dict[str, Any]) -> JwkSet:
         """Trust another issuer's keys under ``name`` (checked first; replaces the old set)."""
+        self.refresh()
         if not isinstance(name, str) or not _ISSUER_NAME.fullmatch(name):
             raise UsageError("a trusted issuer name is 1-64 letters, digits, dots or dashes")
         key_set = JwkSet.from_json(jwks)
@@ -265,6 +332,7 @@ class AuthManager:
         issuer: str | None = None,
     ) -> dict[str, Any]:
         """Verify another issuer's JWT against a trusted set (by name) or a given JWK/JWKS."""
+        self._fresh()
         if isinstance(jwks, str) and jwks in self._trusted:
             key_set = self._trusted[jwks]
         elif isinstance(jwks, JwkSet):
@@ -292,9 +360,11 @@ class AuthManager:
         roles: Iterable[str] = (),
         permissions: Iterable[str] = (),
     ) -> User:
+        self.refresh()
         return self.users.create(user_id, password, roles=roles, permissions=permissions)
 
     def define_role(self, name: str, permissions: Iterable[str]) -> None:
+        self.refresh()
         self.users.define_role(name, permissions)
 
     def login(
@@ -306,6 +376,7 @@ class AuthManager:
         absolute_timeout: float = DEFAULT_ABSOLUTE_SECONDS,
     ) -> tuple[str, Session]:
         """Password login; raises ``InvalidCredentials``. Returns the session token and record."""
+        self._fresh()
         user = self.users.authenticate(user_id, password)
         return self.sessions.create(
             user.user_id,
@@ -322,6 +393,7 @@ class AuthManager:
         absolute_timeout: float = DEFAULT_ABSOLUTE_SECONDS,
     ) -> tuple[str, Session]:
         """API-key login; the session carries the key's grants. Raises ``InvalidCredentials``."""
+        self._fresh()
         result = self.api_keys.verify(api_key)
         if not result.ok:
             raise InvalidCredentials(f"API key refused: {result.status.value.replace('_', ' ')}")
@@ -337,12 +409,15 @@ class AuthManager:
         )
 
     def validate_session(self, token: object) -> Session:
+        self._fresh()
         return self.sessions.validate(token)
 
     def list_sessions(self, user_id: str | None = None) -> list[Session]:
+        self._fresh()
         return self.sessions.list(user_id)
 
     def revoke_session(self, session_id: str) -> Session:
+        self.refresh()
         return self.sessions.revoke(session_id)
 
     # -- Basic auth and OAuth client credentials -------------------------------------------
@@ -353,6 +428,7 @@ class AuthManager:
         Each call runs Argon2id (about 64 MiB and a noticeable fraction of a second), so
         clients that call often should log in once and use the session token.
         """
+        self._fresh()
         if password is None:
             parsed = parse_basic_header(header_or_user)
             if parsed is None:
@@ -373,6 +449,7 @@ class AuthManager:
         token_lifetime: float = 3600.0,
     ) -> tuple[str, str]:
         """Register an OAuth client; returns ``(client_id, client_secret)``, secret shown once."""
+        self.refresh()
         client, secret = self.clients.register(
             name, scopes, client_id=client_id, token_lifetime=token_lifetime
         )
@@ -387,6 +464,7 @@ class AuthManager:
             InvalidClient: wrong client id or secret.
             InvalidScope: a requested scope was not granted to the client.
         """
+        self._fresh()
         client: OAuthClient = self.clients.authenticate(client_id, client_secret)
         scopes = self.clients.grant_scopes(client, scope)
         token = self.tokens.issue(
@@ -442,6 +520,7 @@ class AuthManager:
 
     def check(self, principal: object, permission: str, resource: str | None = None) -> bool:
         """The single permission decision for API keys, JWT claims, sessions and users."""
+        self._fresh()
         return rbac.check(self.principal_for(principal), permission, resource, self.roles)
 
     # -- lifecycle ------------------------------------------------------------------------

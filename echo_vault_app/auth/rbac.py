@@ -127,6 +127,11 @@ class RoleBook:
     def remove(self, name: str) -> None:
         self._roles.pop(name, None)
 
+    def replace_all(self, roles: Mapping[str, Iterable[str]]) -> None:
+        """Swap in a whole new set of definitions at once (used when reloading from storage)."""
+        fresh = RoleBook(roles)
+        self._roles = fresh._roles
+
     def permissions_of(self, name: str) -> frozenset[str]:
         """A role's grants; an unknown role grants nothing."""
         return self._roles.get(name, frozenset())

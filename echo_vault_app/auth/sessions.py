@@ -82,10 +82,22 @@ class SessionService:
         self._clock = clock
         self._lock = threading.Lock()
         self._key = store.stable_key("session-hash")
-        self._sessions = {
-            sid: Session.from_doc(doc) for sid, doc in store.load_all("sessions").items()
+        self._sessions: dict[str, Session] = {}
+        self._persisted_seen: dict[str, float] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read sessions from the store; a later use seen only in memory is kept."""
+        loaded = {
+            sid: Session.from_doc(doc) for sid, doc in self._store.load_all("sessions").items()
         }
-        self._persisted_seen = {sid: s.last_seen_at for sid, s in self._sessions.items()}
+        with self._lock:
+            persisted = {sid: s.last_seen_at for sid, s in loaded.items()}
+            for sid, session in loaded.items():
+                mine = self._sessions.get(sid)
+                if mine is not None and mine.last_seen_at > session.last_seen_at:
+                    loaded[sid] = replace(session, last_seen_at=mine.last_seen_at)
+            self._sessions, self._persisted_seen = loaded, persisted
 
     def _hash(self, session_id: str, secret: str) -> str:
         return hmac.digest(self._key, f"{session_id}:{secret}".encode("ascii"), "sha256").hex()
@@ -98,6 +110,31 @@ class SessionService:
         )
         self._sessions[session.session_id] = session
         self._persisted_seen[session.session_id] = session.last_seen_at
+
+    def _merge(self, session_id: str, action: str, **changes: Any) -> Session:
+        """Apply ``changes`` to the stored record inside one transaction, so a revocation or a
+        later use written by another process is not overwritten. ``last_seen_at`` only moves
+        forward and ``revoked_at`` is kept once set."""
+
+        def update(_: str, doc: dict[str, Any] | None) -> dict[str, Any] | None:
+            if doc is None:
+                raise UnknownSession(f"no session has id {session_id!r}")
+            new = dict(doc)
+            if "last_seen_at" in changes:
+                new["last_seen_at"] = max(doc["last_seen_at"], changes["last_seen_at"])
+            if "revoked_at" in changes and doc.get("revoked_at") is None:
+                new["revoked_at"] = changes["revoked_at"]
+            return None if new == doc else new
+
+        written = self._store.modify(
+            "sessions", [session_id], update, action=action, target=session_id
+        )
+        session = Session.from_doc(
+            written.get(session_id) or self._store.get("sessions", session_id)
+        )
+        self._sessions[session_id] = session
+        self._persisted_seen[session_id] = session.last_seen_at
+        return session
 
     def create(
         self,
@@ -157,7 +194,9 @@ class SessionService:
         session = replace(session, last_seen_at=now)
         with self._lock:
             if now - self._persisted_seen.get(session.session_id, 0.0) >= TOUCH_WRITE_SECONDS:
-                self._save(session, None)
+                stored = self._merge(session.session_id, "auth.session.touch", last_seen_at=now)
+                if stored.revoked_at is not None:
+                    raise SessionInvalid("the session is revoked", "revoked")
             else:
                 self._sessions[session.session_id] = session
         return session
@@ -179,10 +218,8 @@ class SessionService:
 
     def revoke(self, session_id: str) -> Session:
         with self._lock:
-            session = self.get(session_id)
-            if session.revoked_at is None:
-                session = replace(session, revoked_at=self._clock())
-                self._save(session, "auth.session.revoke")
+            self.get(session_id)
+            session = self._merge(session_id, "auth.session.revoke", revoked_at=self._clock())
         log.info("revoked session %s", session_id)
         return session
 

@@ -10,6 +10,12 @@ into a document; API-key and client secrets are only ever stored as keyed hashes
 ``MemoryAuthStore`` keeps everything in this process's memory and forgets it on exit: it is what
 ``AuthManager(secret_key=...)`` uses when no vault is given. ``VaultAuthStore`` (in
 ``vault_store``) keeps the same documents in the encrypted vault.
+
+Freshness across processes: every write also bumps a *generation* counter in the same
+transaction. ``seen`` is the generation this process's in-memory copies reflect; when
+``generation()`` answers something else, another process wrote, and ``AuthManager`` reloads.
+``modify`` is a read-modify-write inside one transaction, for updates (revocation, last-used
+times) that must not overwrite what another process wrote meanwhile.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -50,6 +56,24 @@ class AuthStore(Protocol):
     """What the auth services need from storage."""
 
     persistent: bool
+    seen: int
+
+    def generation(self) -> int:
+        """The store's change counter as it is now (one cheap query for the vault store)."""
+
+    def modify(
+        self,
+        kind: str,
+        ids: Iterable[str],
+        update: Callable[[str, dict[str, Any] | None], dict[str, Any] | None],
+        *,
+        action: str,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """In one transaction, pass each stored document (or None) to ``update`` and write what
+        it returns (None: leave as is). Returns the written documents by id; audits only when
+        something was written."""
 
     def load_all(self, kind: str) -> dict[str, dict[str, Any]]:
         """Every document of ``kind``, by id."""
@@ -90,6 +114,7 @@ class MemoryAuthStore:
     """
 
     persistent = False
+    seen = 0
 
     def __init__(self) -> None:
         self._docs: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
@@ -129,6 +154,33 @@ class MemoryAuthStore:
                 else:
                     self._docs[kind][doc_id] = text
             self.audit.append((time.time(), action, target, detail))
+
+    def generation(self) -> int:
+        """Nothing outside this process can write here, so the copies are always current."""
+        return self.seen
+
+    def modify(
+        self,
+        kind: str,
+        ids: Iterable[str],
+        update: Callable[[str, dict[str, Any] | None], dict[str, Any] | None],
+        *,
+        action: str,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        _check_kind(kind)
+        written = {}
+        with self._lock:
+            for doc_id in ids:
+                text = self._docs[kind].get(doc_id)
+                doc = update(doc_id, None if text is None else json.loads(text))
+                if doc is not None:
+                    self._docs[kind][doc_id] = json.dumps(doc, sort_keys=True)
+                    written[doc_id] = doc
+            if written:
+                self.audit.append((time.time(), action, target, detail))
+        return written
 
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(12)

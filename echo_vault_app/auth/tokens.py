@@ -72,8 +72,13 @@ class TokenService:
         self.max_token_bytes = max_token_bytes
         self._clock = clock
         self._lock = threading.Lock()
-        self._revoked: dict[str, float] = {
-            jti: doc["expires_at"] for jti, doc in store.load_all("revoked_jtis").items()
+        self._revoked: dict[str, float] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the revoked token ids from the store."""
+        self._revoked = {
+            jti: doc["expires_at"] for jti, doc in self._store.load_all("revoked_jtis").items()
         }
 
     def issue(

@@ -70,9 +70,16 @@ class UserService:
         self.roles = roles
         self._clock = clock
         self._lock = threading.Lock()
-        self._users = {uid: User.from_doc(d) for uid, d in store.load_all("users").items()}
-        for name, doc in store.load_all("roles").items():
-            roles.define(name, doc["permissions"])
+        self._users: dict[str, User] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read users and role definitions from the store."""
+        users = {uid: User.from_doc(d) for uid, d in self._store.load_all("users").items()}
+        roles = {name: doc["permissions"] for name, doc in self._store.load_all("roles").items()}
+        with self._lock:
+            self._users = users
+            self.roles.replace_all(roles)
 
     def _save(self, user: User, action: str) -> None:
         self._store.write(

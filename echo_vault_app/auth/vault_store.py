@@ -1,15 +1,16 @@
 """The auth records inside the encrypted vault: one ``auth_*`` table per kind of record.
 
-Every write runs in one vault transaction together with its audit-trail entry, so a change is
-never stored unaudited. Sealing and the stable hashing key come from the vault's key hierarchy
-(``seal``/``open_sealed`` under the data-key sub-key, ``stable_key`` surviving data-key
-rotation).
+Every write runs in one vault transaction together with its audit-trail entry and a bump of the
+generation counter in ``auth_generation``, so a change is never stored unaudited and every
+other process can tell, with one indexed read, that its in-memory copies are out of date.
+Sealing and the stable hashing key come from the vault's key hierarchy (``seal``/``open_sealed``
+under the data-key sub-key, ``stable_key`` surviving data-key rotation).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from echo_vault_app.auth.store import KINDS, Change
@@ -26,6 +27,9 @@ MIGRATIONS: list[str] = [
     " ('auth_signing_keys', 'doc', 'id',"
     " '''echo-vault auth signing key'' || char(0) || id',"
     " 'json_extract(doc, ''$.sealed'') IS NOT NULL', 'sealed');",
+    "CREATE TABLE auth_generation (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " counter INTEGER NOT NULL);\n"
+    "INSERT INTO auth_generation (id, counter) VALUES (1, 0);",
 ]
 
 
@@ -43,6 +47,18 @@ class VaultAuthStore:
     def __init__(self, vault: Any) -> None:
         self._vault = vault
         vault.ensure_schema(COMPONENT, MIGRATIONS)
+        self.seen = self.generation()
+
+    def generation(self) -> int:
+        with self._vault.read() as conn:
+            return conn.execute("SELECT counter FROM auth_generation WHERE id = 1").fetchone()[0]
+
+    def _bump(self, conn: Any) -> None:
+        """Count a write; only when nothing else wrote since our last look are we still current."""
+        before = conn.execute("SELECT counter FROM auth_generation WHERE id = 1").fetchone()[0]
+        conn.execute("UPDATE auth_generation SET counter = ? WHERE id = 1", (before + 1,))
+        if before == self.seen:
+            self.seen = before + 1
 
     def load_all(self, kind: str) -> dict[str, dict[str, Any]]:
         with self._vault.read() as conn:
@@ -78,7 +94,37 @@ class VaultAuthStore:
         with self._vault.transaction() as conn:
             for sql, params in statements:
                 conn.execute(sql, params)
+            self._bump(conn)
             self._vault.audit.record(conn, action, target=target, outcome="ok", detail=detail)
+
+    def modify(
+        self,
+        kind: str,
+        ids: Iterable[str],
+        update: Callable[[str, dict[str, Any] | None], dict[str, Any] | None],
+        *,
+        action: str,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        table = _table(kind)
+        written = {}
+        with self._vault.transaction() as conn:
+            for doc_id in ids:
+                row = conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (doc_id,)).fetchone()
+                doc = update(doc_id, None if row is None else json.loads(row[0]))
+                if doc is None:
+                    continue
+                conn.execute(
+                    f"INSERT INTO {table} (id, doc) VALUES (?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                    (doc_id, json.dumps(doc, sort_keys=True)),
+                )
+                written[doc_id] = doc
+            if written:
+                self._bump(conn)
+                self._vault.audit.record(conn, action, target=target, outcome="ok", detail=detail)
+        return written
 
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
         return self._vault.seal(plaintext, aad)
