@@ -84,12 +84,13 @@ def cmd_set(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _write_value(value: Value) -> None:
-    if isinstance(value, bytes):
-        sys.stdout.flush()
-        sys.stdout.buffer.write(value)
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(value if value.endswith("\n") else value + "\n")
+    """Exactly the stored bytes into a pipe or file; a closing newline only on a terminal."""
+    data = value if isinstance(value, bytes) else value.encode("utf-8")
+    if stdout_is_terminal() and not data.endswith(b"\n"):
+        data += b"\n"
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def cmd_get(ctx: Context, args: argparse.Namespace) -> int:

@@ -145,7 +145,6 @@ class AuditTrail:
         except AuditError:
             raise
         except Exception as exc:
-            log.error("could not append audit event %s (%s)", action, type(exc).__name__)
             raise AuditError(
                 f"the audit trail could not be written ({type(exc).__name__})"
             ) from exc
