@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import shiboken6
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -37,6 +38,7 @@ from echo_vault_app.gui.secret_form import SecretFormDialog
 from echo_vault_app.gui.secrets_model import SecretsTableModel
 from echo_vault_app.gui.service import VaultService
 from echo_vault_app.gui.service_types import Filter
+from echo_vault_app.gui.signals import emit
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +183,7 @@ class BrowserPane(QWidget):
         self.search_error.hide()
         self.model.set_rows(rows)
         self.count_label.setText(self.tr("%n secret(s)", "", len(rows)))
-        self.rows_shown.emit(len(rows))
+        emit(self.rows_shown, len(rows))
         self._select_name(selected)
 
     def refresh_groups(self) -> None:
@@ -345,9 +347,10 @@ class BrowserPane(QWidget):
         QTimer.singleShot(0, self.refresh_groups)
 
     def _on_service_vault_locked(self) -> None:
-        if self.dialog is not None:
+        # A form or history dialog left open must not outlive the keys it was opened with.
+        if self.dialog is not None and shiboken6.isValid(self.dialog):
             self.dialog.close()
-            self.dialog = None
+        self.dialog = None
         self.details.show_secret(None)
         self.model.set_rows([])
         self.groups.clear()

@@ -13,6 +13,8 @@ import logging
 from PySide6.QtCore import QMimeData, QObject, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
 
+from echo_vault_app.gui.signals import emit
+
 log = logging.getLogger(__name__)
 
 KDE_HINT = "x-kde-passwordManagerHint"
@@ -69,7 +71,7 @@ class ClipboardGuard(QObject):
             self._timer.start(self.clear_ms)
         else:
             self._timer.stop()
-        self.copied.emit(self.clear_ms)
+        emit(self.copied, self.clear_ms)
 
     def holds_our_value(self) -> bool:
         if self._value is None:
@@ -88,7 +90,7 @@ class ClipboardGuard(QObject):
             self.clipboard.clear(QClipboard.Mode.Clipboard)
             log.info("cleared copied secret from the clipboard")
         self._value = None
-        self.cleared.emit()
+        emit(self.cleared)
         return ours
 
     def _on_timer_timeout(self) -> None:

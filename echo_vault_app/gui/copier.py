@@ -14,6 +14,7 @@ from echo_vault_app.errors import EchoVaultError
 from echo_vault_app.gui.clipboard import ClipboardGuard
 from echo_vault_app.gui.messages import describe
 from echo_vault_app.gui.service import VaultService
+from echo_vault_app.gui.signals import emit
 
 log = logging.getLogger(__name__)
 
@@ -33,29 +34,29 @@ class Copier(QObject):
     def copy_secret(self, name: str, field: str | None = None) -> bool:
         """Copy the primary field (or ``field``) of ``name``."""
         if not self.service.is_unlocked:
-            self.unlock_needed.emit()
+            emit(self.unlock_needed)
             return False
         try:
             value = self.service.copy_value(name, field)
         except EchoVaultError as exc:
-            self.copy_failed.emit(describe(exc))
+            emit(self.copy_failed, describe(exc))
             return False
         self.clipboard.copy_secret(value)
-        self.copied.emit(name, field or "secret", self.clipboard.clear_ms)
+        emit(self.copied, name, field or "secret", self.clipboard.clear_ms)
         return True
 
     def copy_username(self, name: str) -> bool:
         if not self.service.is_unlocked:
-            self.unlock_needed.emit()
+            emit(self.unlock_needed)
             return False
         try:
             value = self.service.copy_username(name)
         except EchoVaultError as exc:
-            self.copy_failed.emit(describe(exc))
+            emit(self.copy_failed, describe(exc))
             return False
         if value is None:
-            self.copy_failed.emit(self.tr("%1 has no user name.").replace("%1", name))
+            emit(self.copy_failed, self.tr("%1 has no user name.").replace("%1", name))
             return False
         self.clipboard.copy_secret(value)
-        self.copied.emit(name, "username", self.clipboard.clear_ms)
+        emit(self.copied, name, "username", self.clipboard.clear_ms)
         return True

@@ -29,6 +29,7 @@ from echo_vault_app.gui.icons import icon
 from echo_vault_app.gui.messages import describe
 from echo_vault_app.gui.service import VaultService
 from echo_vault_app.gui.service_types import FieldView, SecretDetails
+from echo_vault_app.gui.signals import emit
 
 MASK = "\u2022" * 10
 
@@ -58,7 +59,7 @@ class FieldRow(QWidget):
         self.copy.setIcon(icon("copy"))
         self.copy.setAccessibleName(self.tr("Copy %1").replace("%1", view.label))
         self.copy.setToolTip(self.tr("Copy"))
-        self.copy.clicked.connect(lambda: self.copy_requested.emit(view.name))
+        self.copy.clicked.connect(lambda: emit(self.copy_requested, view.name))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -186,7 +187,7 @@ class DetailsPanel(QStackedWidget):
         try:
             details = self.service.details(name)
         except EchoVaultError as exc:
-            self.error_raised.emit(describe(exc))
+            emit(self.error_raised, describe(exc))
             self.setCurrentWidget(self.empty)
             return
         self.details = details
@@ -202,7 +203,7 @@ class DetailsPanel(QStackedWidget):
         for view in details.fields:
             row = FieldRow(self, view)
             row.copy_requested.connect(
-                lambda field, n=summary.name: self.copy_field_requested.emit(n, field)
+                lambda field, n=summary.name: emit(self.copy_field_requested, n, field)
             )
             self.form.addRow(view.label, row)
             self.rows.append(row)
@@ -234,7 +235,7 @@ class DetailsPanel(QStackedWidget):
         try:
             return self.service.reveal(self.details.summary.name, field)
         except EchoVaultError as exc:
-            self.error_raised.emit(describe(exc))
+            emit(self.error_raised, describe(exc))
             return None
 
     # -- intents --------------------------------------------------------------------------
@@ -244,27 +245,27 @@ class DetailsPanel(QStackedWidget):
 
     def _on_copy_clicked(self) -> None:
         if self.details:
-            self.copy_field_requested.emit(self.details.summary.name, "")
+            emit(self.copy_field_requested, self.details.summary.name, "")
 
     def _on_user_clicked(self) -> None:
         if self.details:
-            self.copy_username_requested.emit(self.details.summary.name)
+            emit(self.copy_username_requested, self.details.summary.name)
 
     def _on_edit_clicked(self) -> None:
         if self.details:
-            self.edit_requested.emit(self.details.summary.name)
+            emit(self.edit_requested, self.details.summary.name)
 
     def _on_history_clicked(self) -> None:
         if self.details:
-            self.history_requested.emit(self.details.summary.name)
+            emit(self.history_requested, self.details.summary.name)
 
     def _on_delete_clicked(self) -> None:
         if self.details:
-            self.delete_requested.emit(self.details.summary.name)
+            emit(self.delete_requested, self.details.summary.name)
 
     def _on_favourite_toggled(self, checked: bool) -> None:
         if self.details:
-            self.favourite_toggled.emit(self.details.summary.name, checked)
+            emit(self.favourite_toggled, self.details.summary.name, checked)
 
 
 def _when(ts: float) -> str:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from echo_vault_app.gui.icons import icon
 from echo_vault_app.gui.service_types import Filter, Groups
+from echo_vault_app.gui.signals import emit
 
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -73,4 +74,4 @@ class GroupsList(QListWidget):
         self._select(flt)
 
     def _on_current_item_changed(self, *_items: object) -> None:
-        self.group_chosen.emit(self.current_filter())
+        emit(self.group_chosen, self.current_filter())

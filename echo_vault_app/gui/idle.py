@@ -15,6 +15,8 @@ import logging
 from PySide6.QtCore import SLOT, QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
+from echo_vault_app.gui.signals import emit
+
 log = logging.getLogger(__name__)
 
 _INPUT_EVENTS = frozenset(
@@ -78,17 +80,17 @@ class IdleWatcher(QObject):
 
     def _on_app_application_state_changed(self, state: Qt.ApplicationState) -> None:
         if state == Qt.ApplicationState.ApplicationSuspended:
-            self.session_locked.emit()
+            emit(self.session_locked)
 
     @Slot(bool)
     def _on_bus_active_changed(self, active: bool) -> None:
         if active:
-            self.session_locked.emit()
+            emit(self.session_locked)
 
     @Slot(bool)
     def _on_bus_prepare_for_sleep(self, sleeping: bool) -> None:
         if sleeping:
-            self.session_locked.emit()
+            emit(self.session_locked)
 
 
 def _connect_session_signals(watcher: IdleWatcher) -> bool:

@@ -28,6 +28,7 @@ from echo_vault_app.gui.message_bar import MessageBar
 from echo_vault_app.gui.recovery_dialog import RecoveryKeyDialog
 from echo_vault_app.gui.service import VaultService
 from echo_vault_app.gui.settings import GuiSettings
+from echo_vault_app.gui.signals import emit
 from echo_vault_app.gui.unlock_pane import UnlockPane
 
 log = logging.getLogger(__name__)
@@ -227,5 +228,5 @@ class MainWindow(QMainWindow):
             self.status_label.setText(self.tr("Clipboard cleared."))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
-        self.quit_requested.emit()
+        emit(self.quit_requested)
         event.accept()

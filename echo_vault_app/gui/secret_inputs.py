@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from echo_vault_app.gui.icons import icon
+from echo_vault_app.gui.signals import emit
 
 MIN_PASSPHRASE_SCORE = 3
 
@@ -97,7 +98,7 @@ class SecretLineEdit(QWidget):
     def _on_edit_text_changed(self, text: str) -> None:
         if not self.error.isHidden():
             self.set_error("")
-        self.text_changed.emit(text)
+        emit(self.text_changed, text)
 
 
 class PassphraseConfirmWidget(QWidget):
@@ -124,7 +125,7 @@ class PassphraseConfirmWidget(QWidget):
         self.verdict.setWordWrap(True)
         self.score = 0
         self.first.text_changed.connect(self._on_first_text_changed)
-        self.second.text_changed.connect(lambda _text: self.changed.emit())
+        self.second.text_changed.connect(lambda _text: emit(self.changed))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -163,7 +164,7 @@ class PassphraseConfirmWidget(QWidget):
         ]
         summary = labels[self.score] if text else self.tr("Use four or more unrelated words.")
         self.verdict.setText(f"{summary}. {hint}".strip() if text and hint else summary)
-        self.changed.emit()
+        emit(self.changed)
 
 
 def estimate(text: str) -> tuple[int, str]:

@@ -37,6 +37,7 @@ from echo_vault_app.gui.service_types import (
     UnlockFailure,
     VaultStatus,
 )
+from echo_vault_app.gui.signals import emit
 from echo_vault_app.secrets.manager import SecretsManager
 from echo_vault_app.secrets.model import HistoryEntry, SecretSummary
 from echo_vault_app.secrets.templates import Template, TemplateRegistry
@@ -122,8 +123,8 @@ class VaultService(QObject):
     def _on_created(self, created: CreatedVault) -> None:
         self._busy = False
         self._adopt(created.vault)
-        self.vault_created.emit(created.recovery_key)
-        self.vault_unlocked.emit()
+        emit(self.vault_created, created.recovery_key)
+        emit(self.vault_unlocked)
 
     def unlock(
         self, *, passphrase: str | None = None, recovery_key: str | None = None
@@ -146,7 +147,7 @@ class VaultService(QObject):
     def _on_opened(self, vault: Vault) -> None:
         self._busy = False
         self._adopt(vault)
-        self.vault_unlocked.emit()
+        emit(self.vault_unlocked)
 
     def _adopt(self, vault: Vault) -> None:
         self._vault = vault
@@ -168,7 +169,7 @@ class VaultService(QObject):
         if kind == "error":
             log.error("unlock of %s failed with %s", self.folder, type(exc).__name__)
         retry = exc.retry_after if isinstance(exc, UnlockThrottled) else 0.0
-        self.unlock_failed.emit(UnlockFailure(kind, describe(exc), retry))
+        emit(self.unlock_failed, UnlockFailure(kind, describe(exc), retry))
 
     def lock(self) -> None:
         """Drop the keys; safe to call when already locked."""
@@ -177,7 +178,7 @@ class VaultService(QObject):
         self._vault.lock()
         self._vault = self._manager = None
         self._recent.clear()
-        self.vault_locked.emit()
+        emit(self.vault_locked)
 
     # -- browsing (metadata only) ---------------------------------------------------------
 
@@ -332,21 +333,21 @@ class VaultService(QObject):
             expires=expires,
             expected_version=expected_version,
         )
-        self.secrets_changed.emit()
+        emit(self.secrets_changed)
         return summary
 
     def set_favourite(self, name: str, favourite: bool) -> None:
         self.manager.store.set_favourite(name, favourite)
-        self.secrets_changed.emit()
+        emit(self.secrets_changed)
 
     def delete(self, name: str) -> bool:
         deleted = self.manager.delete_secret(name)
-        self.secrets_changed.emit()
+        emit(self.secrets_changed)
         return deleted
 
     def undo_delete(self, name: str) -> SecretSummary:
         summary = self.manager.restore_from_trash(name)
-        self.secrets_changed.emit()
+        emit(self.secrets_changed)
         return summary
 
     def history(self, name: str) -> list[HistoryEntry]:
@@ -354,7 +355,7 @@ class VaultService(QObject):
 
     def restore_version(self, name: str, version: int) -> SecretSummary:
         summary = self.manager.restore_version(name, version)
-        self.secrets_changed.emit()
+        emit(self.secrets_changed)
         return summary
 
     # -- templates ------------------------------------------------------------------------
@@ -367,7 +368,7 @@ class VaultService(QObject):
 
     def reload_templates(self) -> TemplateRegistry:
         registry = self.manager.reload_templates()
-        self.templates_changed.emit()
+        emit(self.templates_changed)
         return registry
 
     # -- audit ----------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from echo_vault_app.gui.signals import emit
+
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_MS = 500
@@ -80,4 +82,4 @@ class InstanceServer(QObject):
         line = bytes(socket.readLine()).strip()
         if line not in MESSAGES:
             return
-        (self.quick_requested if line == b"quick" else self.show_requested).emit()
+        emit(self.quick_requested if line == b"quick" else self.show_requested)

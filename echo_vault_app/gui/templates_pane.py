@@ -22,6 +22,7 @@ from echo_vault_app.gui.icons import icon
 from echo_vault_app.gui.message_bar import MessageBar
 from echo_vault_app.gui.messages import describe
 from echo_vault_app.gui.service import VaultService
+from echo_vault_app.gui.signals import emit
 from echo_vault_app.secrets.templates import Template
 
 TEMPLATE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -194,7 +195,7 @@ class TemplatesPane(QWidget):
     def _on_create_clicked(self) -> None:
         template = self.current_template()
         if template is not None:
-            self.create_requested.emit(template.id)
+            emit(self.create_requested, template.id)
 
     def _on_open_clicked(self) -> None:
         folder = self.service.templates_folder()

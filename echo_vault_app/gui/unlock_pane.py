@@ -25,6 +25,7 @@ from echo_vault_app.gui.icons import app_icon
 from echo_vault_app.gui.secret_inputs import SecretLineEdit
 from echo_vault_app.gui.service import VaultService
 from echo_vault_app.gui.service_types import UnlockFailure
+from echo_vault_app.gui.signals import emit
 
 
 class UnlockPane(QWidget):
@@ -153,7 +154,7 @@ class UnlockPane(QWidget):
     def _begin(self) -> None:
         self._waiting = True
         self.unlock_button.setEnabled(False)
-        self.unlock_started.emit()
+        emit(self.unlock_started)
 
     def _on_service_unlock_failed(self, failure: UnlockFailure) -> None:
         if not self._waiting:

@@ -13,6 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from echo_vault_app.gui.signals import emit
+
 log = logging.getLogger(__name__)
 
 _synchronous = False
@@ -56,7 +58,7 @@ class Task(QObject):
     def deliver(self, ok: bool, payload: object) -> None:
         self.done = True
         _pending.discard(self)
-        (self.succeeded if ok else self.failed).emit(payload)
+        emit(self.succeeded if ok else self.failed, payload)
 
 
 class _Runnable(QRunnable):
@@ -66,7 +68,7 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         ok, payload = self._task.execute()
-        self._task._finished_elsewhere.emit(ok, payload)
+        emit(self._task._finished_elsewhere, ok, payload)
 
 
 def run_in_background(

@@ -7,6 +7,7 @@ pool, and every prompt is answered from a queue instead of opening a modal windo
 from __future__ import annotations
 
 import os
+import shutil
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["ECHO_VAULT_NO_KEYRING"] = "1"
@@ -78,13 +79,21 @@ def fill_demo(manager: SecretsManager) -> None:
     manager.store_secret("legacy/ftp", "old-ftp-pass", expires=time.time() + 3600)
 
 
-@pytest.fixture
-def demo_vault(tmp_path: Path) -> DemoVault:
-    folder = tmp_path / "vault"
+@pytest.fixture(scope="session")
+def _demo_original(tmp_path_factory) -> DemoVault:
+    folder = tmp_path_factory.mktemp("demo") / "vault"
     created = Vault.create(folder, passphrase=PASSPHRASE, use_keyring=False, kdf_seconds=0)
     fill_demo(SecretsManager(vault=created.vault))
     created.vault.lock()
     return DemoVault(folder, created.recovery_key)
+
+
+@pytest.fixture
+def demo_vault(_demo_original: DemoVault, tmp_path: Path) -> DemoVault:
+    """A private copy of the demo vault (building one costs an Argon2 run and many writes)."""
+    folder = tmp_path / "vault"
+    shutil.copytree(_demo_original.folder, folder)
+    return DemoVault(folder, _demo_original.recovery_key)
 
 
 @pytest.fixture
