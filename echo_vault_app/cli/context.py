@@ -51,7 +51,22 @@ class Context:
             )
         for notice in vault.notices:
             print(f"echo-vault-cli: note: {notice}", file=sys.stderr)
+        if sys.stderr.isatty():
+            self._mention_expiring(vault)
         return vault
+
+    @staticmethod
+    def _mention_expiring(vault: Vault) -> None:
+        """At unlock, as KeePassXC does, point at secrets that expired or expire soon."""
+        from echo_vault_app.secrets.store import SecretStore
+
+        soon = SecretStore(vault).expiring()
+        if soon:
+            print(
+                f"echo-vault-cli: note: {len(soon)} secret(s) expired or expire within 3 days"
+                " (see `echo-vault-cli expiring`)",
+                file=sys.stderr,
+            )
 
     def _explicit_passphrase(self) -> bool:
         return bool(self.inputs.passphrase_stdin or self.inputs.passphrase_file)

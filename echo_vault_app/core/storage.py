@@ -91,6 +91,7 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
         except sqlcipher3.DatabaseError as exc:
             raise WrongDataKey() from exc
         _configure(conn, path)
+        _install_trace(conn)
         if create:
             migrate(conn)
         else:
@@ -99,6 +100,29 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
         conn.close()
         raise
     return conn
+
+
+_KEY_STATEMENT = re.compile(r"^\s*pragma\s+(?:\w+\.)?(?:re)?key\b", re.IGNORECASE)
+_LITERAL = re.compile(r"[xX]?'(?:[^']|'')*'|\b\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\b")
+sql_log = logging.getLogger("echo_vault_app.core.sql")
+
+
+def _install_trace(conn: Connection) -> None:
+    """Log statements at DEBUG for troubleshooting, installed after keying and filtered anyway.
+
+    The trace is set only once the key PRAGMA has run, and any statement that sets a key
+    (``PRAGMA key``/``rekey``, as a rotation issues later) is dropped before it is logged.
+    SQLite hands the callback the statement with its bound values written in, so every
+    literal is replaced by ``?`` before the text reaches a log.
+    """
+    if not sql_log.isEnabledFor(logging.DEBUG):
+        return
+
+    def trace(statement: str) -> None:
+        if not _KEY_STATEMENT.match(statement):
+            sql_log.debug("sql: %s", _LITERAL.sub("?", statement)[:500])
+
+    conn.set_trace_callback(trace)
 
 
 def _check_header(path: Path) -> None:
