@@ -167,6 +167,7 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups of other packages (backup, auth, api) that are present in this install."""
     found = []
     for module_name in (
+        "echo_vault_app.cli.key_commands",
         "echo_vault_app.cli.backup_commands",
         "echo_vault_app.cli.auth_commands",
         "echo_vault_app.cli.serve_commands",
