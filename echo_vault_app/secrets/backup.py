@@ -31,6 +31,7 @@ from typing import Any
 from echo_vault_app.core.vault import Vault
 from echo_vault_app.errors import (
     BackupCorrupted,
+    BackupError,
     BackupVersionUnsupported,
     EchoVaultError,
     InvalidName,
@@ -431,6 +432,10 @@ def _template_warnings(records: Sequence[SecretRecord], known: set[str] | None) 
 
 
 def read_payload(path: Path, password: str, progress: Progress | None = None) -> dict:
+    # backup_format opens a folder with os.open and then fails inside fdopen with a bare
+    # IsADirectoryError; refuse a folder here until the container module checks it itself.
+    if Path(path).is_dir():
+        raise BackupError("the backup path is a folder, not a file")
     step = None if progress is None else (lambda done, total: progress("reading", done, total))
     return backup_format.read_backup(Path(path), password, progress=step)
 
