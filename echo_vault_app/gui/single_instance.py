@@ -73,13 +73,17 @@ class InstanceServer(QObject):
         self.server.close()
 
     def _on_server_new_connection(self) -> None:
+        # The message is one short line written right after connecting, so it is read here
+        # with a short wait instead of through per-socket callbacks that could outlive it.
         while self.server.hasPendingConnections():
             socket = self.server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._on_socket_ready_read(s))
-            socket.disconnected.connect(socket.deleteLater)
-
-    def _on_socket_ready_read(self, socket: QLocalSocket) -> None:
-        line = bytes(socket.readLine()).strip()
-        if line not in MESSAGES:
-            return
-        emit(self.quick_requested if line == b"quick" else self.show_requested)
+            if socket.bytesAvailable() or socket.waitForReadyRead(CONNECT_TIMEOUT_MS):
+                line = bytes(socket.readLine()).strip()
+            else:
+                line = b""
+            socket.abort()
+            socket.deleteLater()
+            if line == b"quick":
+                emit(self.quick_requested)
+            elif line in MESSAGES:
+                emit(self.show_requested)
