@@ -30,6 +30,15 @@ def _auth(ctx: Context) -> AuthManager:
     return AuthManager(vault=vault, token_expiry_hours=hours)
 
 
+def _refuse_argv(args: argparse.Namespace, what: str) -> None:
+    """A key or token typed as an argument is refused without echoing it back."""
+    if args.given:
+        raise UsageError(
+            f"the {what} is read from stdin, never from the command line (argv is visible to"
+            " other users and kept in shell history); it was not checked"
+        )
+
+
 def _stdin_text(ctx: Context, what: str) -> str:
     """One secret (key, token) from stdin, surrounding whitespace removed."""
     if ctx.inputs.interactive() and not ctx.inputs.passphrase_stdin:
@@ -126,6 +135,7 @@ def cmd_apikey_rotate(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_apikey_verify(ctx: Context, args: argparse.Namespace) -> int:
+    _refuse_argv(args, "API key")
     key = _stdin_text(ctx, "API key")
     result = _auth(ctx).check_api_key(key, args.permission, args.resource)
     document: dict[str, Any] = {"status": result.status.value, "valid": result.ok}
@@ -171,6 +181,7 @@ def cmd_jwt_issue(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_jwt_verify(ctx: Context, args: argparse.Namespace) -> int:
+    _refuse_argv(args, "token")
     token = _stdin_text(ctx, "token")
     try:
         claims = _auth(ctx).decode_jwt_token(token, audience=args.audience, issuer=args.issuer)
@@ -319,6 +330,7 @@ def _apikey_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--permission")
     p.add_argument("--resource")
     p.add_argument("--json", action="store_true")
+    p.add_argument("given", nargs="*", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_apikey_verify)
 
 
@@ -340,6 +352,7 @@ def _jwt_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audience")
     p.add_argument("--issuer")
     p.add_argument("--json", action="store_true")
+    p.add_argument("given", nargs="*", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_jwt_verify)
 
     p = cmds.add_parser("keys", help="list signing keys (no key material)")
