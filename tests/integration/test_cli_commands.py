@@ -87,9 +87,9 @@ def test_get_to_a_pipe_prints_the_value(run) -> None:
     result = run("get", "stripe/api_key")
 
     ok(result)
-    assert result.stdout == "sk_test_def\n"
-    assert run("get", "ci/login", "--field", "username").stdout == "deploy\n"
-    assert run("get", "ci/login").stdout == "hunter2-long\n"
+    assert result.stdout == "sk_test_def"
+    assert run("get", "ci/login", "--field", "username").stdout == "deploy"
+    assert run("get", "ci/login").stdout == "hunter2-long"
 
 
 def test_get_json_shape(run) -> None:
@@ -151,7 +151,7 @@ def test_set_json_shape_and_versions(run) -> None:
 def test_set_reads_stdin_even_without_the_flag(run) -> None:
     ok(run("set", "piped", input="from a pipe\n"))
 
-    assert run("get", "piped").stdout == "from a pipe\n"
+    assert run("get", "piped").stdout == "from a pipe"
 
 
 def test_binary_value_from_file_and_back_exactly(run, tmp_path) -> None:
@@ -197,7 +197,7 @@ def test_history_and_restore(run) -> None:
     assert [set(v) for v in document["versions"]] == [{"version", "saved", "template", "tags",
                                                        "fields"}]  # fmt: skip
     ok(run("history", "stripe/api_key", "--restore", "1"))
-    assert run("get", "stripe/api_key").stdout == "sk_test_abc\n"
+    assert run("get", "stripe/api_key").stdout == "sk_test_abc"
     fails(run("history", "stripe/api_key", "--restore", "99"), 6)
 
 
@@ -210,7 +210,7 @@ def test_rm_restore_trash(run) -> None:
     assert trash["secrets"][0]["deleted"] is not None
 
     ok(run("restore", "stripe/api_key"))
-    assert run("get", "stripe/api_key").stdout == "sk_test_def\n"
+    assert run("get", "stripe/api_key").stdout == "sk_test_def"
 
     ok(run("rm", "stripe/api_key"))
     ok(run("trash", "--empty"))
@@ -327,7 +327,7 @@ def test_check_and_set_conflict_exit_7(run) -> None:
     fails(run("set", "stripe/api_key", "--expected-version", "2", input="stale\n"), 7, "version 3")
     fails(run("set", "ci/login", "--expected-version", "0", input="x\n"), 7)
 
-    assert run("get", "stripe/api_key").stdout == "third\n"
+    assert run("get", "stripe/api_key").stdout == "third"
 
 
 def test_restore_conflict_exit_7(run) -> None:

@@ -39,7 +39,7 @@ def test_headless_init_then_passphrase_add(cli, vault_dir) -> None:
     no_env = {"ECHO_VAULT_MASTER_KEY": ""}
     opened = cli("--passphrase-stdin", "get", "ci/token", input=PASSPHRASE + "\n", env=no_env)
     assert opened.returncode == 0, opened.stderr
-    assert opened.stdout == "tok-123\n"
+    assert opened.stdout == "tok-123"  # byte-exact into a pipe
     wrong = cli("--passphrase-stdin", "list", input="not it at all\n", env=no_env)
     assert wrong.returncode == 3
     assert one_error_line(wrong) == "echo-vault-cli: error: wrong passphrase"
@@ -96,7 +96,7 @@ def test_audit_find_value(cli, vault_dir) -> None:
     assert cli("init", env=env).returncode == 0
     assert cli("set", "leaked/key", input="value-7f3a\n", env=env).returncode == 0
     assert cli("set", "other/key", input="value-other\n", env=env).returncode == 0
-    assert cli("get", "leaked/key", env=env).stdout == "value-7f3a\n"
+    assert cli("get", "leaked/key", env=env).stdout == "value-7f3a"
 
     found = cli("audit", "find-value", "--json", input="value-7f3a\n", env=env)
     none = cli("audit", "find-value", "--json", input="value-7f3\n", env=env)
