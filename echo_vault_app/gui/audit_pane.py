@@ -140,7 +140,7 @@ class AuditPane(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in enumerate((60, 150, 130, 110, 220, 80)):
+        for column, width in enumerate((50, 150, 110, 110, 220, 70)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         self.count_label = QLabel(self)

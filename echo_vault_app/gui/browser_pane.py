@@ -99,7 +99,7 @@ class BrowserPane(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setHighlightSections(False)
-        for column, width in ((1, 130), (2, 120), (3, 90), (4, 90)):
+        for column, width in ((1, 125), (2, 115), (3, 84), (4, 84)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
@@ -141,7 +141,7 @@ class BrowserPane(QWidget):
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([190, 560, 350])
+        self.splitter.setSizes([175, 600, 325])
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

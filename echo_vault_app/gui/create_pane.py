@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from echo_vault_app.gui.icons import app_icon
 from echo_vault_app.gui.secret_inputs import PassphraseConfirmWidget
@@ -62,7 +70,8 @@ class CreateVaultPane(QWidget):
         self.status.setAccessibleName(self.tr("Create status"))
 
         column = QWidget(self)
-        column.setMaximumWidth(460)
+        column.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Minimum)
+        column.setFixedWidth(460)
         inner = QVBoxLayout(column)
         inner.setSpacing(10)
         for widget in (logo, title, intro, where):
@@ -74,7 +83,11 @@ class CreateVaultPane(QWidget):
         inner.addWidget(self.status)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addWidget(column)
+        centred.addStretch(1)
+        outer.addLayout(centred)
         outer.addStretch(2)
         self.setFocusProxy(self.passphrase.first)
 

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QScrollArea,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -74,6 +73,7 @@ class FieldRow(QWidget):
         self.reveal.blockSignals(False)
         self.reveal.setIcon(icon("eye"))
         self.value.setText(MASK if self.view.secret else (self.view.value or ""))
+        self.value.setCursorPosition(0)
 
     def _on_reveal_toggled(self, shown: bool) -> None:
         if not shown:
@@ -125,7 +125,10 @@ class DetailsPanel(QStackedWidget):
         self.meta.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.meta.setWordWrap(True)
         self.copy_button = self._button("copy", self.tr("Copy secret"), self._on_copy_clicked)
-        self.user_button = self._button("user", self.tr("Copy user"), self._on_user_clicked)
+        self.user_button = self._button("user", self.tr("User"), self._on_user_clicked)
+        self.user_button.setToolTip(self.tr("Copy user name (Ctrl+B)"))
+        self.copy_button.setText(self.tr("Copy"))
+        self.copy_button.setToolTip(self.tr("Copy secret (Ctrl+C)"))
         self.edit_button = self._button("edit", self.tr("Edit"), self._on_edit_clicked)
         self.history_button = self._button("history", self.tr("History"), self._on_history_clicked)
         self.favourite_button = self._button("star", self.tr("Favourite"), None)
@@ -145,14 +148,11 @@ class DetailsPanel(QStackedWidget):
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         for button in (self.copy_button, self.user_button, self.edit_button):
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             buttons.addWidget(button)
         buttons.addStretch(1)
         for button in (self.history_button, self.favourite_button, self.delete_button):
             buttons.addWidget(button)
-        scroll = QScrollArea(self.page)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.form_host)
         layout = QVBoxLayout(self.page)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(8)
@@ -160,9 +160,11 @@ class DetailsPanel(QStackedWidget):
         layout.addWidget(self.meta)
         layout.addLayout(buttons)
         layout.addSpacing(4)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.form_host)
+        layout.addSpacing(4)
         layout.addWidget(self.notes_label)
         layout.addWidget(self.notes)
+        layout.addStretch(1)
         self.addWidget(self.page)
 
     def _button(self, icon_name: str, text: str, slot) -> QToolButton:

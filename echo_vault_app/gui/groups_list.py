@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
@@ -24,6 +24,8 @@ class GroupsList(QListWidget):
         self.setMinimumWidth(170)
         self.setMaximumWidth(260)
         self.setFrameShape(QListWidget.Shape.NoFrame)
+        self.setIconSize(QSize(16, 16))
+        self.setSpacing(1)
         self.currentItemChanged.connect(self._on_current_item_changed)
 
     def set_groups(self, groups: Groups) -> None:

@@ -6,7 +6,7 @@ It is the tray's "Quick copy…" popup and, where the desktop has no tray, the s
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
@@ -38,6 +38,8 @@ class QuickCopyWindow(QWidget):
         self.search.installEventFilter(self)
         self.results = QListWidget(self)
         self.results.setAccessibleName(self.tr("Matching secrets"))
+        self.results.setIconSize(QSize(16, 16))
+        self.results.setSpacing(1)
         self.results.itemActivated.connect(lambda _item: self.copy_selected())
         self.hint = QLabel(self.tr("Enter: copy secret · Ctrl+B: copy user · Esc: close"), self)
         QShortcut(QKeySequence("Ctrl+B"), self, self.copy_selected_user)

@@ -3,7 +3,15 @@ user templates folder and see which files were skipped and why."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QStringListModel, Qt, QUrl, Signal
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    QStringListModel,
+    Qt,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QDesktopServices, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -46,6 +54,8 @@ class TemplatesModel(QStringListModel):
         inside = index.isValid() and 0 <= index.row() < len(self._templates)
         if inside and role == TEMPLATE_ROLE:
             return self._templates[index.row()]
+        if inside and role == Qt.ItemDataRole.DecorationRole:
+            return icon("template")
         if inside and role == Qt.ItemDataRole.ToolTipRole:
             return self._templates[index.row()].description
         return super().data(index, role)
@@ -67,6 +77,8 @@ class TemplatesPane(QWidget):
         self.list.setModel(self.model)
         self.list.setAccessibleName(self.tr("Templates"))
         self.list.setMinimumWidth(200)
+        self.list.setIconSize(QSize(16, 16))
+        self.list.setSpacing(2)
         self.list.selectionModel().currentRowChanged.connect(self._on_list_current_row_changed)
         self.list.activated.connect(lambda _index: self._on_create_clicked())
 
@@ -116,7 +128,7 @@ class TemplatesPane(QWidget):
         splitter = QSplitter(self)
         splitter.addWidget(self.list)
         splitter.addWidget(detail)
-        splitter.setSizes([260, 760])
+        splitter.setSizes([230, 790])
         splitter.setChildrenCollapsible(False)
         bottom = QHBoxLayout()
         bottom.addWidget(QLabel(self.tr("User templates:"), self))

@@ -14,8 +14,10 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCommandLinkButton,
+    QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -80,7 +82,8 @@ class UnlockPane(QWidget):
         self.status.setAccessibleName(self.tr("Unlock status"))
 
         column = QWidget(self)
-        column.setMaximumWidth(420)
+        column.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Minimum)
+        column.setFixedWidth(420)
         inner = QVBoxLayout(column)
         inner.setSpacing(10)
         inner.addWidget(logo)
@@ -93,7 +96,11 @@ class UnlockPane(QWidget):
         inner.addWidget(self.switch)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addWidget(column)
+        centred.addStretch(1)
+        outer.addLayout(centred)
         outer.addStretch(2)
         self.setFocusProxy(self.passphrase)
 
