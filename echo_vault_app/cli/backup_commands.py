@@ -21,6 +21,7 @@ from echo_vault_app.cli import output
 from echo_vault_app.cli.context import Context
 from echo_vault_app.cli.inputs import read_file, read_text_file
 from echo_vault_app.errors import SecretNotFound, UsageError
+from echo_vault_app.secrets.backup import select_ids
 from echo_vault_app.secrets.backup_format import check_backup_password, write_private_file
 from echo_vault_app.secrets.backup_merge import MODES, ImportPreview
 from echo_vault_app.secrets.dotenv_export import write_dotenv
@@ -108,8 +109,6 @@ def dotenv_items(
 def _export_dotenv(ctx: Context, args: argparse.Namespace) -> int:
     manager = ctx.manager
     with manager.vault.read() as conn:
-        from echo_vault_app.secrets.backup import select_ids
-
         ids = select_ids(manager.store, conn, names=args.name, tags=args.tag, query=args.query)
         names = [
             conn.execute("SELECT name FROM secrets WHERE id = ?", (i,)).fetchone()[0] for i in ids
