@@ -1,0 +1,94 @@
+"""The ASGI application: routes, the JSON error shape for routing failures, and the guard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from echo_vault_app.api import routes_auth as ra
+from echo_vault_app.api import routes_secrets as rs
+from echo_vault_app.api.backend import Backend, ManagerSource
+from echo_vault_app.api.calls import endpoint
+from echo_vault_app.api.config import ServerConfig
+from echo_vault_app.api.errors import ApiError, error_response
+from echo_vault_app.api.guard import Guard
+from echo_vault_app.api.openapi import build_document
+from echo_vault_app.secrets import SecretsManager
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "bad_request")
+    message = "no such endpoint" if exc.status_code == 404 else str(exc.detail)
+    return error_response(ApiError(exc.status_code, code, message, exc.headers))
+
+
+def _openapi(document: dict[str, Any]):
+    async def serve(request: Request) -> Response:
+        return JSONResponse(document)
+
+    return serve
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/openapi.json", _openapi(build_document()), methods=["GET"]),
+        Route("/vault/health", endpoint(ra.health, authenticated=False), methods=["GET"]),
+        Route("/.well-known/jwks.json", endpoint(ra.jwks, authenticated=False), methods=["GET"]),
+        Route(
+            "/vault/auth/login",
+            endpoint(ra.login, body="json", authenticated=False),
+            methods=["POST"],
+        ),
+        Route("/vault/auth/api-key", endpoint(ra.create_api_key, body="json"), methods=["POST"]),
+        Route("/vault/auth/verify", endpoint(ra.verify), methods=["GET"]),
+        Route(
+            "/vault/oauth/token",
+            endpoint(ra.oauth_token, body="raw", authenticated=False),
+            methods=["POST"],
+        ),
+        Route("/vault/secrets", endpoint(rs.list_secrets), methods=["GET"]),
+        Route("/vault/secrets", endpoint(rs.store_secret, body="json"), methods=["POST"]),
+        Route("/vault/secrets/export", endpoint(rs.export_secrets, body="json"), methods=["POST"]),
+        Route("/vault/secrets/{name:path}", endpoint(rs.read_secret), methods=["GET"]),
+        Route("/vault/secrets/{name:path}", endpoint(rs.delete_secret), methods=["DELETE"]),
+        Route("/vault/templates", endpoint(rs.list_templates), methods=["GET"]),
+        Route("/vault/templates/{template_id}", endpoint(rs.read_template), methods=["GET"]),
+    ]
+
+
+def create_app(
+    source: SecretsManager | ManagerSource,
+    config: ServerConfig | None = None,
+    *,
+    port: int | None = None,
+) -> Guard:
+    """The whole API as an ASGI app, guarded for the address in ``config``.
+
+    Args:
+        source: the unlocked manager, or a function returning the current one (None while
+            locked).
+        config: binding and limits; the default is loopback with the standard limits.
+        port: the port actually bound (when ``config.port`` is 0), for the Host check.
+    """
+    config = config or ServerConfig()
+    backend = Backend(source, config.rate_limits)
+    app = Starlette(routes=routes(), exception_handlers={HTTPException: _http_error})
+    app.state.backend = backend
+    app.state.config = config
+    host_names = None if config.socket_path else config.host_names(port or config.port)
+    guard = Guard(
+        app,
+        host_names=host_names,
+        cors_origins=frozenset(config.cors_origins),
+        max_body=config.max_body_bytes,
+    )
+    guard.backend = backend  # type: ignore[attr-defined]
+    return guard

@@ -1,0 +1,76 @@
+"""What the endpoints work on: the current secrets manager, its AuthManager and rate limits.
+
+The server does not own the vault. The CLI hands it a manager it unlocked; the desktop app hands
+it a function that returns the app's manager, or ``None`` while the vault is locked. Requests
+arriving while no unlocked vault is available are answered 423.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from echo_vault_app.api import actor
+from echo_vault_app.api.config import RateLimits
+from echo_vault_app.api.ratelimit import TokenBuckets
+from echo_vault_app.auth import AuthManager
+from echo_vault_app.errors import EchoVaultError, VaultLocked
+from echo_vault_app.secrets import SecretsManager
+
+log = logging.getLogger(__name__)
+
+ManagerSource = Callable[[], SecretsManager | None]
+
+
+def _token_expiry_hours(vault: Any) -> float | None:
+    """The user's configured JWT lifetime, when the settings store is available."""
+    try:
+        from echo_vault_app.state import StateManager
+
+        return StateManager(vault=vault).config.get("token_expiry_hours")
+    except ImportError:
+        return None
+
+
+class Backend:
+    """Resolves the unlocked vault per request and keeps one AuthManager per vault."""
+
+    def __init__(self, source: SecretsManager | ManagerSource, limits: RateLimits) -> None:
+        self._source: ManagerSource = source if callable(source) else (lambda: source)
+        self._lock = threading.Lock()
+        self._auth: AuthManager | None = None
+        self._auth_vault: Any = None
+        self.login_by_user = TokenBuckets(limits.user_burst, limits.user_per_minute)
+        self.login_by_client = TokenBuckets(limits.client_burst, limits.client_per_minute)
+
+    def manager(self) -> SecretsManager:
+        """The unlocked manager; raises ``VaultLocked`` when there is none right now."""
+        manager = self._source()
+        if manager is None or manager.vault.is_locked:
+            raise VaultLocked("the vault is locked; unlock it in Echo Vault first")
+        return manager
+
+    def auth(self) -> AuthManager:
+        """The AuthManager of the current vault, built again when the vault changes."""
+        vault = self.manager().vault
+        with self._lock:
+            if self._auth is None or self._auth_vault is not vault:
+                actor.install(vault)
+                self._auth = AuthManager(vault=vault, token_expiry_hours=_token_expiry_hours(vault))
+                self._auth_vault = vault
+                log.info("prepared API authentication for vault %s", vault.vault_id)
+            return self._auth
+
+    def close(self) -> None:
+        """Write batched auth bookkeeping (API-key last-used times) while the vault is open."""
+        with self._lock:
+            auth, vault = self._auth, self._auth_vault
+            self._auth = self._auth_vault = None
+        if auth is None or vault.is_locked:
+            return
+        try:
+            auth.close()
+        except EchoVaultError as exc:
+            log.warning("could not write API-key bookkeeping at shutdown: %s", type(exc).__name__)
