@@ -13,6 +13,18 @@ from echo_vault_app.errors import UsageError
 from echo_vault_app.secrets.model import Value
 
 
+def _has_url_password(text: str) -> bool:
+    """A ``scheme://user:password@host`` value typed into argv leaks like any secret."""
+    from urllib.parse import urlsplit
+
+    if "://" not in text:
+        return False
+    try:
+        return bool(urlsplit(text.strip()).password)
+    except ValueError:
+        return "@" in text
+
+
 def parse_expiry(text: str) -> float:
     """Accept an ISO date (``2027-01-31``) or date-time, taken as UTC when no zone is given."""
     try:
@@ -37,6 +49,11 @@ def cmd_set(ctx: Context, args: argparse.Namespace) -> int:
         if template.is_secret(key):
             raise UsageError(
                 f"field {key!r} is secret: give it on the prompt, on stdin or with --from-file"
+            )
+        if _has_url_password(text):
+            raise UsageError(
+                f"field {key!r} holds a URL with a password, which must not be in argv:"
+                f" use --from-file {key}=PATH"
             )
         values[key] = text
     for item in args.from_file or []:

@@ -124,8 +124,10 @@ def cmd_audit(ctx: Context, args: argparse.Namespace) -> int:
                         "reason": result.reason,
                     }
                 )
-            else:
+            elif result.ok:
                 print(result.message())
+            else:
+                print(f"echo-vault-cli: error: {result.message()}", file=sys.stderr)
             return 0 if result.ok else 8
         events = manager.audit_events(action=args.action, target=args.target)
     if args.limit:

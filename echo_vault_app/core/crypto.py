@@ -71,8 +71,8 @@ class Argon2Params:
     MIN_ITERATIONS = 3
     MIN_LANES = 4
     # Ceilings exist so a crafted file cannot make us allocate or spin without bound.
-    MAX_MEMORY_KIB = 4 * 1024 * 1024
-    MAX_ITERATIONS = 64
+    MAX_MEMORY_KIB = 1024 * 1024
+    MAX_ITERATIONS = 32
     MAX_LANES = 64
 
     def check(self) -> None:

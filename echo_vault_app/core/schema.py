@@ -6,6 +6,7 @@ index is fed only names, tags, notes, template ids and non-secret fields.
 
 from __future__ import annotations
 
+# Each migration is an SQL script or, where SQL cannot express it, a function of the connection.
 CORE_MIGRATIONS: list[str] = [
     # 1: secrets, fields, history, tags, search index, audit trail, metadata
     """
@@ -109,5 +110,30 @@ CORE_MIGRATIONS.append(
     " ('secret_history', 'payload', 'secret_id, version',"
     " '''echo-vault/history/'' || secret_id || ''/'' || version', '1');\n"
 )
+
+
+def _fold_names(conn: object) -> None:
+    """3: names are unique under full Unicode case folding, not only ASCII (``NOCASE``)."""
+    import unicodedata
+
+    conn.execute("ALTER TABLE secrets ADD COLUMN name_key TEXT")  # type: ignore[attr-defined]
+    rows = conn.execute("SELECT id, name FROM secrets").fetchall()  # type: ignore[attr-defined]
+    conn.executemany(  # type: ignore[attr-defined]
+        "UPDATE secrets SET name_key = ? WHERE id = ?",
+        [
+            (unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold()), sid)
+            for sid, name in rows
+        ],
+    )
+    conn.execute("DROP INDEX secrets_live_name")  # type: ignore[attr-defined]
+    conn.execute(  # type: ignore[attr-defined]
+        "CREATE UNIQUE INDEX secrets_live_key ON secrets (name_key) WHERE deleted IS NULL"
+    )
+    conn.execute(  # type: ignore[attr-defined]
+        "CREATE INDEX secrets_live_name ON secrets (name COLLATE NOCASE) WHERE deleted IS NULL"
+    )
+
+
+CORE_MIGRATIONS.append(_fold_names)  # type: ignore[arg-type]
 
 SCHEMA_VERSION = len(CORE_MIGRATIONS)

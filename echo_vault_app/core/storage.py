@@ -190,8 +190,12 @@ def _apply(conn: Connection, read_version, write_version, migrations: list[str],
             if current >= len(migrations):
                 conn.execute("COMMIT")
                 return
-            for statement in split_statements(migrations[current]):
-                conn.execute(statement)
+            step = migrations[current]
+            if callable(step):
+                step(conn)
+            else:
+                for statement in split_statements(step):
+                    conn.execute(statement)
             write_version(current + 1)
             conn.execute("COMMIT")
         except BaseException:

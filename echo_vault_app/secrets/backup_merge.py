@@ -28,11 +28,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from echo_vault_app.errors import UsageError
-from echo_vault_app.secrets.model import FieldValue, HistoryEntry
+from echo_vault_app.secrets.model import FieldValue, HistoryEntry, name_key
 from echo_vault_app.secrets.store import SecretStore
 
 MODES = ("merge", "skip", "replace-all")
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -90,8 +89,8 @@ class _Step:
 
 
 def fold(name: str) -> str:
-    """The key the vault's ``COLLATE NOCASE`` index compares names by (ASCII only)."""
-    return name.translate(_ASCII_LOWER)
+    """The key the vault's unique name index compares names by (NFC, full case folding)."""
+    return name_key(name)
 
 
 def _key(state: HistoryEntry) -> tuple[Any, ...]:
@@ -225,19 +224,20 @@ def _name_of(tx: Any, secret_id: int | None) -> str:
 
 def _write_row(tx: Any, record: SecretRecord, existing_id: int | None) -> int:
     values = (
-        record.name, record.template, json.dumps(list(record.tags)), record.notes,
-        record.created, record.updated, record.expires, record.version, int(record.favourite),
+        record.name, name_key(record.name), record.template, json.dumps(list(record.tags)),
+        record.notes, record.created, record.updated, record.expires, record.version,
+        int(record.favourite),
     )  # fmt: skip
     if existing_id is None:
         cur = tx.execute(
-            "INSERT INTO secrets (name, template, tags, notes, created, updated, expires,"
-            " version, favourite) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO secrets (name, name_key, template, tags, notes, created, updated,"
+            " expires, version, favourite) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )
         return cur.lastrowid
     tx.execute(
-        "UPDATE secrets SET name = ?, template = ?, tags = ?, notes = ?, created = ?,"
-        " updated = ?, expires = ?, version = ?, favourite = ? WHERE id = ?",
+        "UPDATE secrets SET name = ?, name_key = ?, template = ?, tags = ?, notes = ?,"
+        " created = ?, updated = ?, expires = ?, version = ?, favourite = ? WHERE id = ?",
         (*values, existing_id),
     )
     tx.execute("DELETE FROM secret_fields WHERE secret_id = ?", (existing_id,))

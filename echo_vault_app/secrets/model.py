@@ -103,6 +103,15 @@ def normalize_name(name: object) -> str:
     return name
 
 
+def name_key(name: str) -> str:
+    """What makes two names the same secret: NFC and full Unicode case folding.
+
+    >>> name_key("Äpfel/Key") == name_key("äpfel/key")
+    True
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
 def normalize_tags(tags: object) -> tuple[str, ...]:
     if tags is None:
         return ()

@@ -30,6 +30,7 @@ from echo_vault_app.secrets.model import (
     HistoryEntry,
     Secret,
     SecretSummary,
+    name_key,
     normalize_name,
     normalize_tags,
 )
@@ -138,8 +139,8 @@ class SecretStore:
         with self.vault.transaction() as tx:
             row = tx.execute(
                 f"SELECT {_SUMMARY_COLUMNS}, s.notes FROM secrets s"
-                " WHERE s.name = ? COLLATE NOCASE AND s.deleted IS NULL",
-                (name,),
+                " WHERE s.name_key = ? AND s.deleted IS NULL",
+                (name_key(name),),
             ).fetchone()
             current = _summary(row[:10]) if row else None
             if expected_version is not None:
@@ -151,11 +152,11 @@ class SecretStore:
             if current is None:
                 final_tags = tag_tuple or ()
                 cur = tx.execute(
-                    "INSERT INTO secrets (name, template, tags, notes, created, updated, expires,"
-                    " version, favourite) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                    "INSERT INTO secrets (name, name_key, template, tags, notes, created, updated,"
+                    " expires, version, favourite) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                     (
-                        name, template, json.dumps(final_tags), notes or "", now, now, expires,
-                        int(bool(favourite)),
+                        name, name_key(name), template, json.dumps(final_tags), notes or "",
+                        now, now, expires, int(bool(favourite)),
                     ),
                 )  # fmt: skip
                 secret_id, version = cur.lastrowid, 1
@@ -165,10 +166,10 @@ class SecretStore:
                 self._archive(tx, current, row[10], depth)
                 final_tags = tag_tuple if tag_tuple is not None else current.tags
                 tx.execute(
-                    "UPDATE secrets SET name = ?, template = ?, tags = ?, notes = ?, updated = ?,"
-                    " expires = ?, version = ?, favourite = ? WHERE id = ?",
+                    "UPDATE secrets SET name = ?, name_key = ?, template = ?, tags = ?, notes = ?,"
+                    " updated = ?, expires = ?, version = ?, favourite = ? WHERE id = ?",
                     (
-                        name, template, json.dumps(final_tags),
+                        name, name_key(name), template, json.dumps(final_tags),
                         row[10] if notes is None else notes, now,
                         current.expires if expires is None else expires, version,
                         int(current.favourite if favourite is None else favourite), secret_id,
@@ -292,8 +293,8 @@ class SecretStore:
         state = "s.deleted IS NOT NULL" if deleted else "s.deleted IS NULL"
         row = conn.execute(
             f"SELECT {_SUMMARY_COLUMNS}, s.notes FROM secrets s"
-            f" WHERE s.name = ? COLLATE NOCASE AND {state} ORDER BY s.deleted DESC LIMIT 1",
-            (name,),
+            f" WHERE s.name_key = ? AND {state} ORDER BY s.deleted DESC LIMIT 1",
+            (name_key(name),),
         ).fetchone()
         if row is None:
             where = "in the trash" if deleted else "in the vault"
@@ -460,8 +461,8 @@ class SecretStore:
         with self.vault.transaction() as tx:
             row = self._find(tx, name, deleted=True)
             clash = tx.execute(
-                "SELECT 1 FROM secrets WHERE name = ? COLLATE NOCASE AND deleted IS NULL",
-                (row[1],),
+                "SELECT 1 FROM secrets WHERE name_key = ? AND deleted IS NULL",
+                (name_key(row[1]),),
             ).fetchone()
             if clash:
                 raise Conflict(f"a live secret named {row[1]!r} exists; rename it first")
@@ -493,12 +494,15 @@ class SecretStore:
         with self.vault.transaction() as tx:
             row = self._find(tx, old)
             clash = tx.execute(
-                "SELECT id FROM secrets WHERE name = ? COLLATE NOCASE AND deleted IS NULL",
-                (new,),
+                "SELECT id FROM secrets WHERE name_key = ? AND deleted IS NULL",
+                (name_key(new),),
             ).fetchone()
             if clash and clash[0] != row[0]:
                 raise Conflict(f"a secret named {new!r} already exists")
-            tx.execute("UPDATE secrets SET name = ? WHERE id = ?", (new, row[0]))
+            tx.execute(
+                "UPDATE secrets SET name = ?, name_key = ? WHERE id = ?",
+                (new, name_key(new), row[0]),
+            )
             self._index(tx, row[0])
             self.vault.audit.record(tx, "rename", row[1], detail={"to": new})
 

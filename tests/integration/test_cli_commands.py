@@ -408,3 +408,14 @@ def test_set_help_offers_no_value_or_password_option(run) -> None:
     options = set(re.findall(r"--[a-z-]+", result.stdout))
     assert "--from-file" in options
     assert not options & {"--value", "--password", "--passphrase", "--secret", "--token"}
+
+
+def test_set_refuses_a_password_inside_a_database_url_argument(run) -> None:
+    # A URL's password typed into --field lands in argv (ps, shell history) just as a secret
+    # field would; the URL belongs on stdin or in --from-file url=PATH.
+    result = run(
+        "set", "db/main", "--template", "database_url",
+        "--field", "url=postgresql://app:s3cret-pw@db.example.com/main",
+    )  # fmt: skip
+
+    fails(result, 2)

@@ -181,3 +181,14 @@ def test_rename_onto_other_case_of_itself_works_but_onto_another_conflicts(manag
     assert manager.list_secrets() == ["A/One", "a/two"]
     with pytest.raises(SecretNotFound):
         manager.store.rename("missing", "other")
+
+
+def test_names_differing_only_in_non_ascii_case_are_one_secret(make_vault):
+    from echo_vault_app.secrets import SecretsManager
+
+    manager = SecretsManager(vault=make_vault().vault)
+    manager.store_secret("Äpfel/Straße", "one")
+    manager.store_secret("äpfel/STRASSE", "two")
+    assert manager.list_secrets() == ["äpfel/STRASSE"]
+    assert manager.get_secret("ÄPFEL/strasse") == "two"
+    assert manager.store.summary("äpfel/straße").version == 2
