@@ -407,8 +407,13 @@ def _user_parsers(sub: argparse._SubParsersAction) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the auth, state and config command groups to ``echo-vault-cli``."""
+    from echo_vault_app.auth import backup_section as auth_backup
     from echo_vault_app.cli import state_commands
+    from echo_vault_app.state import backup_section as state_backup
 
+    # `export` and `import` in this CLI carry auth records and state with the secrets.
+    auth_backup.register()
+    state_backup.register()
     _apikey_parsers(sub)
     _jwt_parsers(sub)
     _user_parsers(sub)

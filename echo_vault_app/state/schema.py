@@ -40,3 +40,26 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     """,
 ]
+
+
+def ensure_in_transaction(tx: object, component: str, migrations: list[str]) -> None:
+    """Apply a component's pending migrations inside a transaction the caller already holds.
+
+    ``Vault.ensure_schema`` opens its own transaction, which cannot nest; a backup import
+    writing into a vault that has never had these tables needs them created within its own.
+    """
+    from echo_vault_app.core.storage import split_statements
+
+    row = tx.execute(  # type: ignore[attr-defined]
+        "SELECT version FROM component_schema WHERE component = ?", (component,)
+    ).fetchone()
+    current = row[0] if row else 0
+    for script in migrations[current:]:
+        for statement in split_statements(script):
+            tx.execute(statement)  # type: ignore[attr-defined]
+    if current < len(migrations):
+        tx.execute(  # type: ignore[attr-defined]
+            "INSERT INTO component_schema (component, version) VALUES (?, ?)"
+            " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            (component, len(migrations)),
+        )
