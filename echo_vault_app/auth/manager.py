@@ -83,7 +83,8 @@ class AuthManager:
     reloaded. A revocation made elsewhere therefore takes effect here within that interval,
     while API-key verification stays a dictionary lookup. Calls that write check at once,
     whatever the interval. The services reached directly (``auth.api_keys`` and so on) do not
-    check; go through the manager's methods, or call :meth:`refresh` first.
+    check; go through the manager's methods, or call :meth:`refresh` first. Once the vault is
+    locked, the next check raises ``VaultLocked``: a locked vault's records are not served.
     """
 
     def __init__(

@@ -406,7 +406,8 @@ def _user_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the auth, state and config command groups to ``echo-vault-cli``."""
+    """Add the auth, state and config command groups to ``echo-vault-cli``, and the ``auth``
+    and ``state`` sections to the backups its ``export`` writes and ``import`` reads."""
     from echo_vault_app.auth import backup_section as auth_backup
     from echo_vault_app.cli import state_commands
     from echo_vault_app.state import backup_section as state_backup
