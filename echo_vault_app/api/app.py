@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
 from echo_vault_app.api import routes_auth as ra
@@ -21,6 +22,22 @@ from echo_vault_app.api.openapi import build_document
 from echo_vault_app.secrets import SecretsManager
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+class _NameConvertor(Convertor[str]):
+    """Like Starlette's ``path``, but also matching line breaks, so a name holding one reaches
+    the name check (422) instead of falling through to "no such endpoint"."""
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("secret_name", _NameConvertor())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -57,8 +74,8 @@ def routes() -> list[Route]:
         Route("/vault/secrets", endpoint(rs.list_secrets), methods=["GET"]),
         Route("/vault/secrets", endpoint(rs.store_secret, body="json"), methods=["POST"]),
         Route("/vault/secrets/export", endpoint(rs.export_secrets, body="json"), methods=["POST"]),
-        Route("/vault/secrets/{name:path}", endpoint(rs.read_secret), methods=["GET"]),
-        Route("/vault/secrets/{name:path}", endpoint(rs.delete_secret), methods=["DELETE"]),
+        Route("/vault/secrets/{name:secret_name}", endpoint(rs.read_secret), methods=["GET"]),
+        Route("/vault/secrets/{name:secret_name}", endpoint(rs.delete_secret), methods=["DELETE"]),
         Route("/vault/templates", endpoint(rs.list_templates), methods=["GET"]),
         Route("/vault/templates/{template_id}", endpoint(rs.read_template), methods=["GET"]),
     ]
