@@ -220,6 +220,19 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+def warn_about_known_bad_qt() -> None:
+    """PySide6 6.12.0 drops references to None and True on every void call and every emit.
+
+    On Python 3.11 those objects are not immortal, so a long session ends in an interpreter
+    abort ("deallocating None"). :mod:`.signals` repairs the emit half; the void-call half
+    cannot be repaired from Python, so the dependency pin must avoid 6.12.0.
+    """
+    import PySide6
+
+    if PySide6.__version__ == "6.12.0" and sys.version_info < (3, 12):
+        log.warning("PySide6 6.12.0 on Python 3.11 has a reference-count bug; use 6.11.x")
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="echo-vault", description="Echo Vault desktop app")
     parser.add_argument("--vault", type=Path, help="vault folder (default: %(default)s)")
@@ -233,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the app; returns the process exit status."""
     disable_core_dumps()
     logsetup.configure()
+    warn_about_known_bad_qt()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     folder = (args.vault or config.default_vault_path()).expanduser()
 

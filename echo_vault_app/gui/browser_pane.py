@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from echo_vault_app.errors import EchoVaultError, UsageError
+from echo_vault_app.gui import worker
 from echo_vault_app.gui.copier import Copier
 from echo_vault_app.gui.details_panel import DetailsPanel
 from echo_vault_app.gui.groups_list import GroupsList
@@ -42,6 +43,8 @@ from echo_vault_app.gui.signals import emit
 
 log = logging.getLogger(__name__)
 
+FIRST_PAGE = 200
+
 
 class BrowserPane(QWidget):
     """The Secrets pane."""
@@ -54,6 +57,8 @@ class BrowserPane(QWidget):
         self.copier = copier
         self.dialog: QWidget | None = None
         self._group = Filter()
+        self._generation = 0
+        self.loading_task: worker.Task | None = None
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
@@ -170,25 +175,67 @@ class BrowserPane(QWidget):
         return dataclasses.replace(self._group, query=self.search.text())
 
     def refresh(self) -> None:
-        """Re-run the filter through the FTS index and keep the selection when possible."""
+        """Re-run the filter through the FTS index and keep the selection when possible.
+
+        The first screenful comes back at once, in name order, from the vault's name index;
+        when there are more rows, the rest load off the GUI thread and are appended, so a
+        keystroke or an unlock never waits for 100,000 summaries to be built.
+        """
         if not self.service.is_unlocked:
             return
+        self._generation += 1
+        generation = self._generation
         selected = self.current_name()
+        flt = self.current_filter()
         try:
-            rows = self.service.search(self.current_filter())
+            rows = self.service.search(flt, limit=FIRST_PAGE)
         except UsageError as exc:
             self.search_error.setText(describe(exc))
             self.search_error.show()
             return
         self.search_error.hide()
         self.model.set_rows(rows)
-        self.count_label.setText(self.tr("%n secret(s)", "", len(rows)))
-        emit(self.rows_shown, len(rows))
         self._select_name(selected)
+        if len(rows) < FIRST_PAGE:
+            self._loaded(len(rows))
+            return
+        self.count_label.setText(self.tr("Loading…"))
+        self.loading_task = worker.run_in_background(
+            self.service.search_after,
+            flt,
+            rows[-1].name,
+            on_result=lambda full, g=generation: self._on_rest_loaded(full, g),
+            on_error=lambda exc, g=generation: self._on_rest_failed(exc, g),
+            name="load-summaries",
+        )
+
+    def _on_rest_loaded(self, rows: list, generation: int) -> None:
+        if generation != self._generation or not self.service.is_unlocked:
+            return  # a newer filter or a lock superseded this load
+        selected = self.current_name()
+        self.model.extend_rows(rows)
+        if selected and self.current_name() != selected:
+            self._select_name(selected)
+        self._loaded(self.model.rowCount())
+
+    def _on_rest_failed(self, exc: BaseException, generation: int) -> None:
+        if generation == self._generation:
+            self._show_error(describe(exc))
+
+    def _loaded(self, count: int) -> None:
+        self.count_label.setText(self.tr("%n secret(s)", "", count))
+        emit(self.rows_shown, count)
 
     def refresh_groups(self) -> None:
+        """Recount the sidebar off the GUI thread (it walks every name)."""
         if self.service.is_unlocked:
-            self.groups.set_groups(self.service.groups())
+            worker.run_in_background(
+                self.service.groups, on_result=self._on_groups_counted, name="count-groups"
+            )
+
+    def _on_groups_counted(self, groups) -> None:
+        if self.service.is_unlocked:
+            self.groups.set_groups(groups)
 
     def _select_name(self, name: str | None) -> None:
         row = self.model.row_of(name) if name else -1
@@ -340,13 +387,14 @@ class BrowserPane(QWidget):
 
     def _on_service_vault_unlocked(self) -> None:
         self.search.clear()
+        # No row is selected yet: showing details would wait for the vault behind the
+        # background load. Down or Enter in the search field selects the first row.
         self.refresh()
-        if self.model.rowCount():
-            self.table.selectRow(0)
         # The sidebar's counts walk every name: fill it after the table has painted.
         QTimer.singleShot(0, self.refresh_groups)
 
     def _on_service_vault_locked(self) -> None:
+        self._generation += 1
         # A form or history dialog left open must not outlive the keys it was opened with.
         if self.dialog is not None and shiboken6.isValid(self.dialog):
             self.dialog.close()

@@ -1,8 +1,8 @@
 """SVG icons from ``resources/icons``, drawn in the palette's text colour.
 
 The line icons use ``currentColor``; it is replaced with the palette colour for the icon's
-mode before rendering, so icons follow light and dark schemes. Icons are rendered once per
-size and colour and cached.
+mode before rendering, so icons follow light and dark schemes. Icons are rendered on demand,
+once per size, mode and colour, and cached.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
-from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
-
-SIZES = (16, 20, 24, 32, 48, 64)
 
 
 @functools.cache
@@ -37,6 +35,41 @@ def _render(source: str, size: int, ratio: float) -> QPixmap:
     return pixmap
 
 
+class _SvgIconEngine(QIconEngine):
+    """Renders the tinted SVG at the size and mode Qt asks for, once per size and mode."""
+
+    def __init__(self, normal: str, disabled: str) -> None:
+        super().__init__()
+        self._sources = {QIcon.Mode.Disabled: disabled}
+        self._normal = normal
+        self._pixmaps: dict[tuple[int, int, QIcon.Mode, float], QPixmap] = {}
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def scaledPixmap(  # noqa: N802 (Qt naming)
+        self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
+    ) -> QPixmap:
+        side = max(1, min(size.width(), size.height()))
+        key = (side, side, mode, scale)
+        cached = self._pixmaps.get(key)
+        if cached is None:
+            cached = _render(self._sources.get(mode, self._normal), side, scale)
+            self._pixmaps[key] = cached
+        return cached
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State):
+        ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        painter.drawPixmap(rect, self.scaledPixmap(rect.size(), mode, state, ratio))
+
+    def actualSize(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QSize:  # noqa: N802
+        side = min(size.width(), size.height())
+        return QSize(side, side)
+
+    def clone(self) -> QIconEngine:
+        return _SvgIconEngine(self._normal, self._sources[QIcon.Mode.Disabled])
+
+
 _cache: dict[tuple[str, str, str], QIcon] = {}
 
 
@@ -47,17 +80,14 @@ def icon(name: str, role: QPalette.ColorRole = QPalette.ColorRole.WindowText) ->
     disabled = palette.color(QPalette.ColorGroup.Disabled, role).name()
     key = (name, normal, disabled)
     cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    source = svg_text(name)
-    result = QIcon()
-    for colour, mode in ((normal, QIcon.Mode.Normal), (disabled, QIcon.Mode.Disabled)):
-        tinted = source.replace("currentColor", colour)
-        for size in SIZES:
-            for ratio in (1.0, 2.0):
-                result.addPixmap(_render(tinted, size, ratio), mode)
-    _cache[key] = result
-    return result
+    if cached is None:
+        source = svg_text(name)
+        engine = _SvgIconEngine(
+            source.replace("currentColor", normal), source.replace("currentColor", disabled)
+        )
+        cached = QIcon(engine)
+        _cache[key] = cached
+    return cached
 
 
 def app_icon() -> QIcon:

@@ -42,7 +42,6 @@ class QuickCopyWindow(QWidget):
         self.results.setSpacing(1)
         self.results.itemActivated.connect(lambda _item: self.copy_selected())
         self.hint = QLabel(self.tr("Enter: copy secret · Ctrl+B: copy user · Esc: close"), self)
-        QShortcut(QKeySequence("Ctrl+B"), self, self.copy_selected_user)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.hide)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
@@ -95,10 +94,19 @@ class QuickCopyWindow(QWidget):
         self.hide()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
+        ctrl_b = event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and (
+            event.key() == Qt.Key.Key_B and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        )
+        if watched is self.search and ctrl_b and event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()  # Ctrl+B here copies the user name; no window shortcut takes it
+            return True
         if watched is self.search and event.type() == QEvent.Type.KeyPress:
             key = event.key()
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self.copy_selected()
+                return True
+            if ctrl_b:
+                self.copy_selected_user()
                 return True
             if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
                 step = 1 if key == Qt.Key.Key_Down else -1

@@ -55,6 +55,18 @@ class SecretsTableModel(QAbstractTableModel):
             self._apply_sort()
         self.endResetModel()
 
+    def extend_rows(self, rows: list[SecretSummary]) -> None:
+        """Append rows that follow the current ones in name order (the rest of a staged load)."""
+        if not rows:
+            return
+        if self._sort != (0, Qt.SortOrder.AscendingOrder):
+            self.set_rows(self._rows + rows)
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self._rows = self._rows + rows
+        self.endInsertRows()
+
     def summary(self, row: int) -> SecretSummary:
         return self._rows[row]
 

@@ -10,6 +10,7 @@ each audited by the library.
 from __future__ import annotations
 
 import logging
+import os
 from collections import deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -40,11 +41,15 @@ from echo_vault_app.gui.service_types import (
 from echo_vault_app.gui.signals import emit
 from echo_vault_app.secrets.manager import SecretsManager
 from echo_vault_app.secrets.model import HistoryEntry, SecretSummary
+from echo_vault_app.secrets.search import compile_query
+from echo_vault_app.secrets.search import words as search_words
+from echo_vault_app.secrets.store import _SUMMARY_COLUMNS, _summary
 from echo_vault_app.secrets.templates import Template, TemplateRegistry
 
 log = logging.getLogger(__name__)
 
 RECENT_LIMIT = 8
+LOAD_PAGE = 5000
 
 
 class VaultService(QObject):
@@ -98,6 +103,7 @@ class VaultService(QObject):
             self.folder,
             info.exists,
             "keyring" in info.slots,
+            "env" in info.slots and bool(os.environ.get(config.ENV_MASTER_KEY)),
             "passphrase" in info.slots,
             info.retry_after,
         )
@@ -182,18 +188,62 @@ class VaultService(QObject):
 
     # -- browsing (metadata only) ---------------------------------------------------------
 
-    def search(self, flt: Filter) -> list[SecretSummary]:
-        """Summaries matching the filter, by name; the FTS index does the matching."""
+    def search(self, flt: Filter, *, limit: int | None = None) -> list[SecretSummary]:
+        """Summaries matching the filter, by name; the FTS index does the matching.
+
+        With ``limit`` only the first rows in name order come back (the vault walks its name
+        index, so this stays fast at any size); safe to call from a worker thread.
+        """
         query = flt.query.strip()
         if flt.special == "favourites":
             query = f"{query} is:favourite".strip()
         if flt.special == "expiring":
-            return [s for s in self.manager.expiring() if self._matches_plain(s, flt)]
-        rows = self.manager.store.summaries(query, tag=flt.tag)
+            rows = [s for s in self.manager.expiring() if self._matches_plain(s, flt)]
+            rows.sort(key=lambda s: s.name.casefold())
+            return rows[:limit] if limit is not None else rows
         if flt.prefix:
-            start = flt.prefix + "/"
-            rows = [s for s in rows if s.name.startswith(start)]
-        return rows
+            # The name column narrows the search; the exact prefix test happens here.
+            words = " ".join(f"name:{w}" for w in search_words(flt.prefix))
+            rows = self.manager.store.summaries(f"{query} {words}".strip(), tag=flt.tag)
+            start = flt.prefix.casefold() + "/"
+            rows = [s for s in rows if s.name.casefold().startswith(start)]
+            return rows[:limit] if limit is not None else rows
+        return self.manager.store.summaries(query, tag=flt.tag, limit=limit)
+
+    def search_after(
+        self, flt: Filter, after: str, *, page: int = LOAD_PAGE
+    ) -> list[SecretSummary]:
+        """Every summary after the name ``after`` (in name order), read page by page.
+
+        Meant for a worker thread: each page holds the vault's lock only briefly, so the GUI
+        thread's own calls are never queued behind a 100,000-row read. Filters with a group
+        prefix or a special view fall back to :meth:`search`.
+
+        Pages are read with the store's own SQL pieces because the library has no paged
+        summaries call yet; when ``SecretStore.summaries`` learns an ``after`` argument, this
+        loop should call it instead.
+        """
+        if flt.prefix or flt.special:
+            rows = self.search(flt)
+            folded = after.casefold()
+            return [s for s in rows if s.name.casefold() > folded]
+        compiled = compile_query(flt.query.strip())
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM secrets s WHERE s.deleted IS NULL"
+        sql += f" AND {compiled.where}"
+        args: list[object] = list(compiled.params)
+        if flt.tag is not None:
+            sql += " AND s.id IN (SELECT secret_id FROM secret_tags WHERE tag = ?)"
+            args.append(flt.tag)
+        sql += " AND s.name > ? COLLATE NOCASE ORDER BY s.name COLLATE NOCASE LIMIT ?"
+        vault = self.manager.vault
+        result: list[SecretSummary] = []
+        while True:
+            with vault.read() as conn:
+                batch = [_summary(row) for row in conn.execute(sql, [*args, after, page])]
+            result.extend(batch)
+            if len(batch) < page:
+                return result
+            after = batch[-1].name
 
     def _matches_plain(self, summary: SecretSummary, flt: Filter) -> bool:
         return not flt.query or flt.query.casefold() in summary.name.casefold()

@@ -15,6 +15,7 @@ class VaultStatus:
     folder: Path
     exists: bool
     has_keyring_slot: bool
+    can_unlock_headless: bool
     has_passphrase: bool
     retry_after: float
 

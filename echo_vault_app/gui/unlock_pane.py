@@ -120,8 +120,13 @@ class UnlockPane(QWidget):
         status = self.service.status()
         if status.retry_after > 0:
             self._start_countdown(status.retry_after)
-        if try_keyring and status.has_keyring_slot and self.service.use_keyring:
-            self.status.setText(self.tr("Opening with the system keyring…"))
+        keyring = status.has_keyring_slot and self.service.use_keyring
+        if try_keyring and (keyring or status.can_unlock_headless):
+            self.status.setText(
+                self.tr("Opening with the system keyring…")
+                if keyring
+                else self.tr("Opening with ECHO_VAULT_MASTER_KEY…")
+            )
             self._begin()
             self.service.unlock()
         self.passphrase.setFocus()

@@ -79,7 +79,7 @@ def test_details_masks_and_reveals(unlocked_app, qtbot):
     row = details.row_for("secret_key")
     assert row.value.text() == MASK
     assert details.row_for("account_id").value.text() == "acct_1032D82eZvKYlo2C"
-    qtbot.mouseClick(row.reveal, Qt.MouseButton.LeftButton)
+    row.reveal.click()
     assert row.value.text() == "sk_live_51Habcdefghijkl"
     events = unlocked_app.service.manager.audit_events(action="reveal")
     assert events[-1].target == "stripe/production"
@@ -199,3 +199,36 @@ def test_favourite_toggle(unlocked_app, qtbot):
 def test_expiring_secrets_shown_after_unlock(unlocked_app):
     text = unlocked_app.window.message_bar.message()
     assert "legacy/ftp" in text
+
+
+def test_staged_load_first_page_then_rest(unlocked_app, qtbot, monkeypatch):
+    from echo_vault_app.gui import browser_pane, worker
+
+    monkeypatch.setattr(browser_pane, "FIRST_PAGE", 2)
+    worker.set_synchronous(False)
+    browser = unlocked_app.browser
+    browser.select("db/orders")
+    with qtbot.waitSignal(browser.rows_shown, timeout=5000) as blocker:
+        browser.refresh()
+        assert browser.model.rowCount() == 2
+        assert browser.count_label.text() == "Loading…"
+    assert blocker.args == [5]
+    assert names(unlocked_app) == sorted(names(unlocked_app), key=str.casefold)
+    assert len(names(unlocked_app)) == 5
+    assert browser.current_name() == "db/orders"
+    qtmodel_rows = [browser.model.summary(r).name for r in range(browser.model.rowCount())]
+    assert qtmodel_rows == names(unlocked_app)
+
+
+def test_stale_load_is_dropped(unlocked_app, qtbot, monkeypatch):
+    from echo_vault_app.gui import browser_pane, worker
+
+    monkeypatch.setattr(browser_pane, "FIRST_PAGE", 2)
+    worker.set_synchronous(False)
+    browser = unlocked_app.browser
+    browser.refresh()  # starts a background load of all five rows
+    stale = browser.loading_task
+    browser.search.setText("github")
+    browser.refresh()  # newer, small result: the older load must not append to it
+    qtbot.waitUntil(lambda: stale.done, timeout=5000)
+    assert names(unlocked_app) == ["github/token"]

@@ -113,3 +113,17 @@ def test_lock_returns_to_unlock_page_and_does_not_retry_keyring(unlocked_app, qt
     assert not app.service.is_unlocked
     assert app.window.pages.currentWidget() is app.window.unlock_pane
     assert not app.window.toolbar.isVisible()
+
+
+def test_master_key_from_environment_unlocks_without_typing(make_app, tmp_path, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from echo_vault_app.core.vault import Vault
+
+    key = Fernet.generate_key().decode()
+    folder = tmp_path / "headless"
+    Vault.create(folder, master_key=key, use_keyring=False, kdf_seconds=0).vault.lock()
+    monkeypatch.setenv("ECHO_VAULT_MASTER_KEY", key)
+    app = make_app(folder)
+    assert app.service.is_unlocked
+    assert app.service.manager.vault.unlock_method == "master-key"
