@@ -41,9 +41,7 @@ from echo_vault_app.gui.service_types import (
 from echo_vault_app.gui.signals import emit
 from echo_vault_app.secrets.manager import SecretsManager
 from echo_vault_app.secrets.model import HistoryEntry, SecretSummary
-from echo_vault_app.secrets.search import compile_query
 from echo_vault_app.secrets.search import words as search_words
-from echo_vault_app.secrets.store import _SUMMARY_COLUMNS, _summary
 from echo_vault_app.secrets.templates import Template, TemplateRegistry
 
 log = logging.getLogger(__name__)
@@ -219,27 +217,17 @@ class VaultService(QObject):
         thread's own calls are never queued behind a 100,000-row read. Filters with a group
         prefix or a special view fall back to :meth:`search`.
 
-        Pages are read with the store's own SQL pieces because the library has no paged
-        summaries call yet; when ``SecretStore.summaries`` learns an ``after`` argument, this
-        loop should call it instead.
+        Pages come from ``SecretStore.summaries(after=…, limit=…)`` (keyset paging on the
+        name index), so each page costs the same however deep into the list it is.
         """
         if flt.prefix or flt.special:
             rows = self.search(flt)
             folded = after.casefold()
             return [s for s in rows if s.name.casefold() > folded]
-        compiled = compile_query(flt.query.strip())
-        sql = f"SELECT {_SUMMARY_COLUMNS} FROM secrets s WHERE s.deleted IS NULL"
-        sql += f" AND {compiled.where}"
-        args: list[object] = list(compiled.params)
-        if flt.tag is not None:
-            sql += " AND s.id IN (SELECT secret_id FROM secret_tags WHERE tag = ?)"
-            args.append(flt.tag)
-        sql += " AND s.name > ? COLLATE NOCASE ORDER BY s.name COLLATE NOCASE LIMIT ?"
-        vault = self.manager.vault
+        store = self.manager.store
         result: list[SecretSummary] = []
         while True:
-            with vault.read() as conn:
-                batch = [_summary(row) for row in conn.execute(sql, [*args, after, page])]
+            batch = store.summaries(flt.query.strip(), tag=flt.tag, after=after, limit=page)
             result.extend(batch)
             if len(batch) < page:
                 return result
@@ -457,19 +445,11 @@ class VaultService(QObject):
     def set_keyring_sealed(self, sealed: bool) -> None:
         """Keep the vault key in the OS keyring, or take it out.
 
-        Taking it out edits the key file here because the library has no call for it yet;
-        it removes the slot first, so a failure to delete the keyring entry leaves an entry
-        that opens nothing rather than a slot without an entry.
+        The library removes the slot before the keyring entry, so a failure to delete the
+        entry leaves one that opens nothing rather than a slot without an entry.
         """
         vault = self.manager.vault
         if sealed:
             vault.seal_keyring()
-            return
-        if "keyring" not in vault.keyfile.slots:
-            return
-        del vault.keyfile.slots["keyring"]
-        vault.keyfile.save(vault.folder)
-        try:
-            keyring_slot.delete_kek(keyring_slot.find_backend(), vault.vault_id)
-        except KeyringError as exc:
-            log.warning("keyring entry for vault %s not deleted: %s", vault.vault_id, exc)
+        elif "keyring" in vault.keyfile.slots:
+            vault.forget_keyring()

@@ -156,6 +156,7 @@ class SecretsManager:
         expires: float | datetime | None = None,
         favourite: bool | None = None,
         expected_version: int | None = None,
+        clear_expiry: bool = False,
     ) -> SecretSummary:
         """Store a single value (``store_secret(name, value)``) or a template's fields.
 
@@ -180,6 +181,7 @@ class SecretsManager:
             expires=_timestamp(expires),
             favourite=favourite,
             expected_version=expected_version,
+            clear_expiry=clear_expiry,
         )
 
     def delete_secret(self, name: str) -> bool:

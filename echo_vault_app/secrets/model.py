@@ -19,7 +19,7 @@ MAX_NOTES_LENGTH = 1024 * 1024
 Value = str | bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldValue:
     name: str
     value: Value
@@ -30,7 +30,7 @@ class FieldValue:
         return isinstance(self.value, bytes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecretSummary:
     id: int
     name: str

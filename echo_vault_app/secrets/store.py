@@ -121,12 +121,13 @@ class SecretStore:
         favourite: bool | None = None,
         expected_version: int | None = None,
         audit_action: str = "write",
+        clear_expiry: bool = False,
     ) -> SecretSummary:
         """Create or replace a secret; the replaced version goes to history.
 
         ``expected_version`` makes the write check-and-set: 0 means "must not exist yet", any
         other number must equal the current version. Tags, notes and expiry left as None keep
-        their current values on update.
+        their current values on update; ``clear_expiry`` removes the expiry date.
         """
         name = normalize_name(name)
         checked = _check_fields(fields)
@@ -171,7 +172,8 @@ class SecretStore:
                     (
                         name, name_key(name), template, json.dumps(final_tags),
                         row[10] if notes is None else notes, now,
-                        current.expires if expires is None else expires, version,
+                        None if clear_expiry else (current.expires if expires is None else expires),
+                        version,
                         int(current.favourite if favourite is None else favourite), secret_id,
                     ),
                 )  # fmt: skip
@@ -190,7 +192,9 @@ class SecretStore:
             )
         return SecretSummary(
             secret_id, name, template, tuple(final_tags), created, now,
-            expires if expires is not None or current is None else current.expires,
+            None if clear_expiry else (
+                expires if expires is not None or current is None else current.expires
+            ),
             version, bool(favourite) if favourite is not None else bool(current and
             current.favourite),
         )  # fmt: skip
@@ -393,8 +397,14 @@ class SecretStore:
             return [row[0] for row in conn.execute(sql, args)]
 
     def summaries(
-        self, query: str = "", *, tag: str | None = None, limit: int | None = None
+        self,
+        query: str = "",
+        *,
+        tag: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
     ) -> list[SecretSummary]:
+        """Summaries in name order; ``after`` + ``limit`` read them page by page (keyset)."""
         compiled = compile_query(query)
         sql = f"SELECT {_SUMMARY_COLUMNS} FROM secrets s WHERE s.deleted IS NULL"
         sql += f" AND {compiled.where}"
@@ -402,6 +412,9 @@ class SecretStore:
         if tag is not None:
             sql += " AND s.id IN (SELECT secret_id FROM secret_tags WHERE tag = ?)"
             args.append(tag)
+        if after is not None:
+            sql += " AND s.name > ? COLLATE NOCASE"
+            args.append(after)
         sql += " ORDER BY s.name COLLATE NOCASE"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"

@@ -235,3 +235,29 @@ def test_update_keeps_expiry_unless_given(manager) -> None:
     manager.store_secret("k", "2")
 
     assert manager.store.summary("k").expires == pytest.approx(when)
+
+
+def test_summaries_page_by_name_and_expiry_can_be_cleared(make_vault):
+    import time
+
+    from echo_vault_app.secrets import SecretsManager
+
+    manager = SecretsManager(vault=make_vault().vault)
+    for i in range(25):
+        manager.store_secret(f"page/{i:02d}", f"v{i}")
+    pages, after = [], None
+    while True:
+        batch = manager.store.summaries(after=after, limit=10)
+        pages.append([s.name for s in batch])
+        if len(batch) < 10:
+            break
+        after = batch[-1].name
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert sum(pages, []) == [f"page/{i:02d}" for i in range(25)]
+
+    manager.store_secret("page/00", "again", expires=time.time() + 3600)
+    assert manager.store.summary("page/00").expires is not None
+    manager.store_secret("page/00", "again")
+    assert manager.store.summary("page/00").expires is not None
+    manager.store_secret("page/00", "again", clear_expiry=True)
+    assert manager.store.summary("page/00").expires is None
