@@ -1,0 +1,8 @@
+"""Frozen entry point of the command line (``echo-vault-cli``)."""
+
+import sys
+
+from echo_vault_app.cli.main import main
+
+if __name__ == "__main__":
+    sys.exit(main())
