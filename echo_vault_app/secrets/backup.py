@@ -31,7 +31,6 @@ from typing import Any
 from echo_vault_app.core.vault import Vault
 from echo_vault_app.errors import (
     BackupCorrupted,
-    BackupError,
     BackupVersionUnsupported,
     EchoVaultError,
     InvalidName,
@@ -92,6 +91,16 @@ def register_backup_section(
 
 def unregister_backup_section(name: str) -> None:
     _SECTIONS.pop(name, None)
+
+
+def _register_library_sections() -> None:
+    """Auth records and state travel with the secrets in every backup, whichever face
+    (library, CLI, desktop app, REST API) writes or reads it."""
+    from echo_vault_app.auth import backup_section as auth_section
+    from echo_vault_app.state import backup_section as state_section
+
+    auth_section.register()
+    state_section.register()
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -176,6 +185,7 @@ def build_payload(
     query: str | None = None,
 ) -> dict[str, Any]:
     """Read the chosen secrets (one consistent snapshot) and every registered section."""
+    _register_library_sections()
     store = SecretStore(vault)
     with vault.read() as conn:
         conn.execute("BEGIN")
@@ -432,10 +442,7 @@ def _template_warnings(records: Sequence[SecretRecord], known: set[str] | None) 
 
 
 def read_payload(path: Path, password: str, progress: Progress | None = None) -> dict:
-    # backup_format opens a folder with os.open and then fails inside fdopen with a bare
-    # IsADirectoryError; refuse a folder here until the container module checks it itself.
-    if Path(path).is_dir():
-        raise BackupError("the backup path is a folder, not a file")
+    _register_library_sections()
     step = None if progress is None else (lambda done, total: progress("reading", done, total))
     return backup_format.read_backup(Path(path), password, progress=step)
 

@@ -278,15 +278,10 @@ def _open_for_reading(path: Path) -> BinaryIO:
         raise BackupError("backup file does not exist") from None
     except OSError as exc:
         raise BackupError(f"cannot open backup file: {exc.strerror}") from None
-    fh = os.fdopen(fd, "rb")
-    if not _is_regular(fh):
-        fh.close()
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
         raise BackupError("backup path is not a regular file")
-    return fh
-
-
-def _is_regular(fh: BinaryIO) -> bool:
-    return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    return os.fdopen(fd, "rb")
 
 
 def read_backup_header(path: Path) -> BackupHeader:

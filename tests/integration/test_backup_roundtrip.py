@@ -117,7 +117,7 @@ def test_export_refuses_weak_password_and_existing_file(source, tmp_path) -> Non
         manager.export_secrets(path, PASSWORD)
     assert path.read_bytes() == b"keep me"
     manager.export_secrets(path, PASSWORD, force=True)
-    assert backup_format.read_backup_header(path).counts == {"secrets": 2}
+    assert backup_format.read_backup_header(path).counts["secrets"] == 2
 
 
 def _write_payload(path: Path, payload: dict) -> None:
@@ -213,7 +213,8 @@ def test_registered_sections_travel_in_the_same_transaction(source, target, tmp_
     try:
         path = tmp_path / "sec.evb"
         SecretsManager(vault=source).export_secrets(path, PASSWORD)
-        assert backup_format.read_backup_header(path).counts == {"secrets": 3, "api_keys_test": 2}
+        counts = backup_format.read_backup_header(path).counts
+        assert counts["secrets"] == 3 and counts["api_keys_test"] == 2
 
         payload = backup_format.read_backup(path, PASSWORD)
         payload["api_keys_test"].append({"label": "no id"})
@@ -224,7 +225,7 @@ def test_registered_sections_travel_in_the_same_transaction(source, target, tmp_
         assert snapshot(target) == [] and not seen
 
         result = SecretsManager(vault=target).import_secrets(path, PASSWORD, mode="skip")
-        assert result.sections == {"api_keys_test": 2} and seen[0][1] == "skip"
+        assert result.sections["api_keys_test"] == 2 and seen[0][1] == "skip"
         with target.read() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'section_test'").fetchone()
         assert row[0] == "2"
@@ -249,3 +250,27 @@ def test_round_trip_of_20000_secrets(source, target, tmp_path) -> None:
     SecretsManager(vault=source).export_secrets(path, PASSWORD)
     SecretsManager(vault=target).import_secrets(path, PASSWORD)
     assert live(snapshot(target)) == live(snapshot(source))
+
+
+def test_library_backups_carry_auth_records_and_state(tmp_path):
+    """Not only the CLI: a backup written through the library holds auth and state too."""
+    from echo_vault_app.auth import AuthManager
+    from echo_vault_app.core.vault import Vault
+    from echo_vault_app.state import StateManager
+
+    source = Vault.create(tmp_path / "a", passphrase="pw-source-vault", use_keyring=False,
+                          kdf_seconds=0).vault  # fmt: skip
+    auth = AuthManager(vault=source)
+    token = auth.create_jwt_token(user_id="u@example.com", permissions=["read"], algorithm="EdDSA")
+    StateManager(vault=source).config.set("clipboard_clear_seconds", 25)
+    SecretsManager(vault=source).store_secret("svc/key", "value-1")
+    path = tmp_path / "full.evb"
+    SecretsManager(vault=source).export_secrets(path, PASSWORD)
+    counts = backup_format.read_backup_header(path).counts
+    assert counts["secrets"] == 1 and counts["auth"] >= 1 and counts["state"] >= 1
+
+    target = Vault.create(tmp_path / "b", passphrase="pw-target-vault", use_keyring=False,
+                          kdf_seconds=0).vault  # fmt: skip
+    SecretsManager(vault=target).import_secrets(path, PASSWORD)
+    assert AuthManager(vault=target).verify_jwt_token(token) is not None
+    assert StateManager(vault=target).config.get("clipboard_clear_seconds") == 25
