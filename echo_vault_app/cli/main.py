@@ -143,7 +143,32 @@ def _vault_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=vc.cmd_audit)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Command groups that pull in heavy libraries (PyJWT, Starlette, uvicorn…) are imported only
+# when their command runs, so `get` and `search` start in a fraction of the time.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "echo_vault_app.cli.key_commands": ("rotate", "recovery-key", "reseal"),
+    "echo_vault_app.cli.backup_commands": ("export", "import", "run", "inject"),
+    "echo_vault_app.cli.auth_commands": ("apikey", "jwt", "user", "session", "state", "config"),
+    "echo_vault_app.cli.serve_commands": ("serve",),
+}
+_GLOBAL_OPTIONS_WITH_VALUE = {"--vault", "--passphrase-file"}
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (skipping global options), or None."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _GLOBAL_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: with every command group when ``argv`` is None."""
     parser = OneLineParser(
         prog="echo-vault-cli",
         description="Echo Vault: encrypted secrets for developers. Values are never taken from"
@@ -158,34 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     _vault_parsers(sub)
     _secret_parsers(sub)
-    for extension in _extensions():
-        extension(sub)
+    args = list(argv or [])
+    word = command_word(args)
+    owners = [module for module, words in EXTENSIONS.items() if word in words]
+    wants_all = (
+        argv is None
+        or (word is None and ("-h" in args or "--help" in args))
+        or (word is not None and not owners and word not in sub.choices)
+    )
+    for module_name in owners or (list(EXTENSIONS) if wants_all else []):
+        module = __import__(module_name, fromlist=["register"])
+        module.register(sub)
     return parser
-
-
-def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Command groups of other packages (backup, auth, api) that are present in this install."""
-    found = []
-    for module_name in (
-        "echo_vault_app.cli.key_commands",
-        "echo_vault_app.cli.backup_commands",
-        "echo_vault_app.cli.auth_commands",
-        "echo_vault_app.cli.serve_commands",
-    ):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ImportError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        found.append(module.register)
-    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Errors reach the user as one line each; log records only when asked for.
     configure(default_level="ERROR")
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     ctx = Context(args)
     try:

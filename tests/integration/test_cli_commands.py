@@ -377,6 +377,7 @@ _ALLOWED = {
     "--notes-file",  # a path
     "--expected-version",
     "--no-keyring",
+    "--tls-key",  # `serve`: the path of the TLS private key file, not the key
 }
 
 
