@@ -23,7 +23,7 @@ from echo_vault_app.core.vault import Vault, vault_exists
 from echo_vault_app.errors import KeyringError, SecretNotFound, UsageError, VaultLocked
 from echo_vault_app.secrets.backup_merge import ImportPreview, ImportResult
 from echo_vault_app.secrets.model import FieldValue, HistoryEntry, Secret, SecretSummary, Value
-from echo_vault_app.secrets.store import SecretStore
+from echo_vault_app.secrets.store import SecretStore, primary_field
 from echo_vault_app.secrets.templates import Template, TemplateRegistry, load_templates
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class SecretsManager:
         self.vault = vault
         self.store = SecretStore(vault)
         self._templates: TemplateRegistry | None = None
+        self._primaries: dict[str, str] | None = None
 
     @staticmethod
     def _unlock(folder: Path, *, prompt: bool, create: bool, on_created: Any, **keys: Any) -> Vault:
@@ -132,7 +133,7 @@ class SecretsManager:
         return self._templates
 
     def reload_templates(self) -> TemplateRegistry:
-        self._templates = None
+        self._templates = self._primaries = None
         return self.templates
 
     def template_for(self, secret: Secret | SecretSummary) -> Template | None:
@@ -201,29 +202,25 @@ class SecretsManager:
     def get_secret(self, name: str, field: str | None = None, default: Any = None) -> Any:
         """The value of ``field`` (or the template's primary field), or ``default``."""
         try:
-            secret = self.store.get(name, field=field or self._primary_name(name))
-            return secret.field(field or self._primary(secret).name).value
+            return self.reveal(name, field, action="read")
         except (SecretNotFound, KeyError):
             return default
 
     def reveal(self, name: str, field: str | None = None, *, action: str = "reveal") -> Value:
         """A value shown or copied by a person; audited under ``action`` (reveal, copy)."""
-        secret = self.store.get(name, action=action, field=field or self._primary_name(name))
-        return secret.field(field or self._primary(secret).name).value
+        primaries = self._primary_fields()
+        secret = self.store.get(name, action=action, field=field, primary=primaries)
+        if field is not None:
+            return secret.field(field).value
+        chosen = primary_field(secret, primaries)
+        if chosen is None:
+            raise SecretNotFound(f"secret {secret.name!r} has no fields")
+        return chosen.value
 
-    def _primary_name(self, name: str) -> str | None:
-        summary = self.store.summary(name)
-        template = self.template_for(summary)
-        return template.primary_field if template else None
-
-    def _primary(self, secret: Secret) -> FieldValue:
-        template = self.template_for(secret)
-        if template is not None:
-            try:
-                return secret.field(template.primary_field)
-            except KeyError:
-                pass
-        return next((f for f in secret.fields if f.secret), secret.fields[0])
+    def _primary_fields(self) -> dict[str, str]:
+        if self._primaries is None:
+            self._primaries = {t.id: t.primary_field for t in self.templates.all()}
+        return self._primaries
 
     def username_of(self, secret: Secret) -> Value | None:
         template = self.template_for(secret)

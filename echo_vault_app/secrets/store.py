@@ -93,8 +93,7 @@ class SecretStore:
 
     def history_depth(self) -> int:
         with self.vault.read() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'history_depth'").fetchone()
-        return int(row[0]) if row else DEFAULT_HISTORY_DEPTH
+            return self._depth(conn)
 
     def set_history_depth(self, depth: int) -> None:
         if not isinstance(depth, int) or not 0 <= depth <= 1000:
@@ -129,67 +128,114 @@ class SecretStore:
         other number must equal the current version. Tags, notes and expiry left as None keep
         their current values on update; ``clear_expiry`` removes the expiry date.
         """
+        with self.vault.transaction() as tx:
+            return self.put_in(
+                tx,
+                name,
+                fields,
+                template=template,
+                tags=tags,
+                notes=notes,
+                expires=expires,
+                favourite=favourite,
+                expected_version=expected_version,
+                audit_action=audit_action,
+                clear_expiry=clear_expiry,
+            )
+
+    def put_many(self, entries: Iterable[Mapping[str, Any]]) -> list[SecretSummary]:
+        """Write many secrets in one transaction: all or none, and one commit to pay for.
+
+        Each entry holds :meth:`put`'s arguments by name (``name``, ``fields``, ``template``
+        and the optional ones). Per-secret commits dominate bulk loads on SQLCipher, where each
+        commit encrypts and authenticates every page it writes.
+        """
+        with self.vault.transaction() as tx:
+            depth = self._depth(tx)
+            return [self.put_in(tx, **dict(entry), _depth=depth) for entry in entries]
+
+    def _depth(self, conn: Any) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'history_depth'").fetchone()
+        return int(row[0]) if row else DEFAULT_HISTORY_DEPTH
+
+    def put_in(
+        self,
+        tx: Any,
+        name: str,
+        fields: Iterable[FieldValue],
+        *,
+        template: str,
+        tags: Iterable[str] | None = None,
+        notes: str | None = None,
+        expires: float | None = None,
+        favourite: bool | None = None,
+        expected_version: int | None = None,
+        audit_action: str = "write",
+        clear_expiry: bool = False,
+        _depth: int | None = None,
+    ) -> SecretSummary:
+        """:meth:`put` inside the caller's transaction."""
         name = normalize_name(name)
         checked = _check_fields(fields)
         tag_tuple = normalize_tags(tags) if tags is not None else None
         if notes is not None and len(notes) > MAX_NOTES_LENGTH:
             raise ValidationError("notes are longer than 1 MiB")
-        depth = self.history_depth()
         now = time.time()
+        depth = self._depth(tx) if _depth is None else _depth
 
-        with self.vault.transaction() as tx:
-            row = tx.execute(
-                f"SELECT {_SUMMARY_COLUMNS}, s.notes FROM secrets s"
-                " WHERE s.name_key = ? AND s.deleted IS NULL",
-                (name_key(name),),
-            ).fetchone()
-            current = _summary(row[:10]) if row else None
-            if expected_version is not None:
-                have = current.version if current else 0
-                if have != expected_version:
-                    raise VersionConflict(
-                        f"{name} is at version {have}, not {expected_version}; reload and retry"
-                    )
-            if current is None:
-                final_tags = tag_tuple or ()
-                cur = tx.execute(
-                    "INSERT INTO secrets (name, name_key, template, tags, notes, created, updated,"
-                    " expires, version, favourite) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                    (
-                        name, name_key(name), template, json.dumps(final_tags), notes or "",
-                        now, now, expires, int(bool(favourite)),
-                    ),
-                )  # fmt: skip
-                secret_id, version = cur.lastrowid, 1
-                created = now
-            else:
-                secret_id, version = current.id, current.version + 1
-                self._archive(tx, current, row[10], depth)
-                final_tags = tag_tuple if tag_tuple is not None else current.tags
-                tx.execute(
-                    "UPDATE secrets SET name = ?, name_key = ?, template = ?, tags = ?, notes = ?,"
-                    " updated = ?, expires = ?, version = ?, favourite = ? WHERE id = ?",
-                    (
-                        name, name_key(name), template, json.dumps(final_tags),
-                        row[10] if notes is None else notes, now,
-                        None if clear_expiry else (current.expires if expires is None else expires),
-                        version,
-                        int(current.favourite if favourite is None else favourite), secret_id,
-                    ),
-                )  # fmt: skip
-                tx.execute("DELETE FROM secret_fields WHERE secret_id = ?", (secret_id,))
-                created = current.created
-            self._write_fields(tx, secret_id, version, checked)
-            self._write_tags(tx, secret_id, final_tags)
-            self._index(tx, secret_id)
-            primary = next((f for f in checked if f.secret), checked[0])
-            self.vault.audit.record(
-                tx,
-                audit_action,
-                name,
-                detail={"version": version, "fields": [f.name for f in checked]},
-                value=primary.value,
-            )
+        row = tx.execute(
+            f"SELECT {_SUMMARY_COLUMNS}, s.notes FROM secrets s"
+            " WHERE s.name_key = ? AND s.deleted IS NULL",
+            (name_key(name),),
+        ).fetchone()
+        current = _summary(row[:10]) if row else None
+        if expected_version is not None:
+            have = current.version if current else 0
+            if have != expected_version:
+                raise VersionConflict(
+                    f"{name} is at version {have}, not {expected_version}; reload and retry"
+                )
+        if current is None:
+            final_tags = tag_tuple or ()
+            cur = tx.execute(
+                "INSERT INTO secrets (name, name_key, template, tags, notes, created, updated,"
+                " expires, version, favourite) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                (
+                    name, name_key(name), template, json.dumps(final_tags), notes or "",
+                    now, now, expires, int(bool(favourite)),
+                ),
+            )  # fmt: skip
+            secret_id, version = cur.lastrowid, 1
+            created = now
+        else:
+            secret_id, version = current.id, current.version + 1
+            self._archive(tx, current, row[10], depth)
+            final_tags = tag_tuple if tag_tuple is not None else current.tags
+            tx.execute(
+                "UPDATE secrets SET name = ?, name_key = ?, template = ?, tags = ?, notes = ?,"
+                " updated = ?, expires = ?, version = ?, favourite = ? WHERE id = ?",
+                (
+                    name, name_key(name), template, json.dumps(final_tags),
+                    row[10] if notes is None else notes, now,
+                    None if clear_expiry else (current.expires if expires is None else expires),
+                    version,
+                    int(current.favourite if favourite is None else favourite), secret_id,
+                ),
+            )  # fmt: skip
+            tx.execute("DELETE FROM secret_fields WHERE secret_id = ?", (secret_id,))
+            created = current.created
+        self._write_fields(tx, secret_id, version, checked)
+        self._write_tags(tx, secret_id, final_tags)
+        self._index(tx, secret_id)
+        primary = next((f for f in checked if f.secret), checked[0])
+        self.vault.audit.record(
+            tx,
+            audit_action,
+            name,
+            detail={"version": version, "fields": [f.name for f in checked]},
+            value=primary.value,
+        )
+
         return SecretSummary(
             secret_id, name, template, tuple(final_tags), created, now,
             None if clear_expiry else (
@@ -310,9 +356,19 @@ class SecretStore:
             return _summary(self._find(conn, name)[:10])
 
     def get(
-        self, name: str, *, action: str = "read", field: str | None = None, audit: bool = True
+        self,
+        name: str,
+        *,
+        action: str = "read",
+        field: str | None = None,
+        audit: bool = True,
+        primary: Mapping[str, str] | None = None,
     ) -> Secret:
-        """Decrypt a secret; the read is audited first, so an unrecordable read returns nothing."""
+        """Decrypt a secret; the read is audited first, so an unrecordable read returns nothing.
+
+        The audit row identifies ``field``, or else the template's primary field (``primary``
+        maps template ids to it), or else the first secret field.
+        """
         with self.vault.transaction() as tx:
             row = self._find(tx, name)
             summary = _summary(row[:10])
@@ -326,7 +382,7 @@ class SecretStore:
                         f"secret {summary.name!r} has no field {field!r}"
                     ) from None
             else:
-                chosen = next((f for f in fields if f.secret), fields[0] if fields else None)
+                chosen = primary_field(secret, primary)
             if audit:
                 self.vault.audit.record(
                     tx,
@@ -573,6 +629,14 @@ class SecretStore:
                 self.vault.seal(payload, history_aad(secret_id, entry.version)),
             ),
         )  # fmt: skip
+
+
+def primary_field(secret: Secret, primary: Mapping[str, str] | None) -> FieldValue | None:
+    """The field "copy secret" means: the template's primary one, else the first secret one."""
+    wanted = (primary or {}).get(secret.summary.template)
+    fields = secret.fields
+    chosen = next((f for f in fields if f.name == wanted), None) if wanted else None
+    return chosen or next((f for f in fields if f.secret), fields[0] if fields else None)
 
 
 def fields_from_mapping(values: Mapping[str, Any], secret_names: Iterable[str]) -> list[FieldValue]:

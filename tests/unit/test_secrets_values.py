@@ -261,3 +261,24 @@ def test_summaries_page_by_name_and_expiry_can_be_cleared(make_vault):
     assert manager.store.summary("page/00").expires is not None
     manager.store_secret("page/00", "again", clear_expiry=True)
     assert manager.store.summary("page/00").expires is None
+
+
+def test_put_many_writes_all_or_nothing(make_vault):
+    from echo_vault_app.errors import InvalidName
+    from echo_vault_app.secrets import SecretsManager
+    from echo_vault_app.secrets.model import FieldValue
+
+    manager = SecretsManager(vault=make_vault().vault)
+    entries = [
+        {"name": f"bulk/{i}", "fields": [FieldValue("value", f"v{i}")], "template": "generic"}
+        for i in range(50)
+    ]
+    written = manager.store.put_many(entries)
+    assert [s.version for s in written] == [1] * 50
+    assert manager.get_secret("bulk/49") == "v49"
+
+    bad = [*entries[:3], {"name": "", "fields": [FieldValue("value", "x")], "template": "g"}]
+    with pytest.raises(InvalidName):
+        manager.store.put_many(bad)
+    assert manager.store.summary("bulk/0").version == 1
+    assert manager.audit_verify().ok
