@@ -44,7 +44,7 @@ def frozen_dist(tmp_path_factory) -> Path:
     """The one-folder build holding ``echo-vault`` and ``echo-vault-cli``."""
     given = os.environ.get("ECHO_VAULT_FROZEN_DIST")
     if given:
-        return Path(given)
+        return Path(given).resolve()
     if not (Path(sys.executable).parent / "pyinstaller").exists():
         require_tool("pyinstaller")
     require_tool("readelf")

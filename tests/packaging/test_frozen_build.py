@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from echo_vault_app import __version__
+from tests.conftest import wait_for
 from tests.packaging.conftest import (
     UNLOCKED_LINE,
     master_key,
@@ -167,3 +168,44 @@ def test_frozen_cli_unlocks_through_the_secret_service(
     assert sealed.returncode == 0, sealed.stderr
     assert got.returncode == 0, got.stderr
     assert got.stdout == "from-keyring"
+
+
+def test_frozen_cli_loads_every_command_group(frozen_dist, tmp_path) -> None:
+    # Command groups are imported by name only when used; each must be inside the bundle.
+    from echo_vault_app.cli.main import EXTENSIONS
+
+    cli = str(frozen_dist / "echo-vault-cli")
+    env = program_env(tmp_path / "vault", None)
+    words = [words[0] for words in EXTENSIONS.values()]
+
+    results = {word: run([cli, word, "--help"], env) for word in words}
+
+    assert {w: r.returncode for w, r in results.items()} == dict.fromkeys(words, 0), {
+        w: r.stderr[-500:] for w, r in results.items() if r.returncode
+    }
+
+
+def test_frozen_cli_serves_the_api(frozen_dist, tmp_path) -> None:
+    import httpx
+
+    cli = str(frozen_dist / "echo-vault-cli")
+    env = program_env(tmp_path / "vault", master_key())
+    assert run([cli, "init"], env).returncode == 0
+    sock = tmp_path / "api.sock"
+    server = subprocess.Popen(
+        [cli, "serve", "--socket", str(sock)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert wait_for(sock.exists, timeout=60), server.stderr
+        with httpx.Client(transport=httpx.HTTPTransport(uds=str(sock))) as client:
+            refused = client.get("http://localhost/vault/auth/verify")
+    finally:
+        server.send_signal(signal.SIGINT)
+        stderr = server.communicate(timeout=30)[1].decode()
+
+    assert refused.status_code == 401, refused.text
+    assert "Traceback" not in stderr
