@@ -148,9 +148,11 @@ def test_import_runs_off_the_gui_thread_with_progress(unlocked_app, qtbot, tmp_p
     dialog = _import(unlocked_app, target, mode="replace-all")
     seen: list[tuple[str, int, int, bool]] = []
     gui = threading.current_thread()
-    dialog.relay.progressed.connect(
-        lambda stage, done, total: seen.append((stage, done, total, threading.current_thread() is gui))
-    )  # fmt: skip
+
+    def record(stage: str, done: int, total: int) -> None:
+        seen.append((stage, done, total, threading.current_thread() is gui))
+
+    dialog.relay.progressed.connect(record)
     worker_threads: list[bool] = []
     original = dialog.backups.import_backup
 
