@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
 from echo_vault_app.api import routes_auth as ra
@@ -54,6 +54,16 @@ def _openapi(document: dict[str, Any]):
     return serve
 
 
+def _by_method(**handlers: Any):
+    """One route serving several methods, so a 405 lists all of them in ``Allow``."""
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return dispatch
+
+
 def routes() -> list[Route]:
     return [
         Route("/openapi.json", _openapi(build_document()), methods=["GET"]),
@@ -71,11 +81,17 @@ def routes() -> list[Route]:
             endpoint(ra.oauth_token, body="raw", authenticated=False),
             methods=["POST"],
         ),
-        Route("/vault/secrets", endpoint(rs.list_secrets), methods=["GET"]),
-        Route("/vault/secrets", endpoint(rs.store_secret, body="json"), methods=["POST"]),
+        Route(
+            "/vault/secrets",
+            _by_method(GET=endpoint(rs.list_secrets), POST=endpoint(rs.store_secret, body="json")),
+            methods=["GET", "POST"],
+        ),
         Route("/vault/secrets/export", endpoint(rs.export_secrets, body="json"), methods=["POST"]),
-        Route("/vault/secrets/{name:secret_name}", endpoint(rs.read_secret), methods=["GET"]),
-        Route("/vault/secrets/{name:secret_name}", endpoint(rs.delete_secret), methods=["DELETE"]),
+        Route(
+            "/vault/secrets/{name:secret_name}",
+            _by_method(GET=endpoint(rs.read_secret), DELETE=endpoint(rs.delete_secret)),
+            methods=["GET", "DELETE"],
+        ),
         Route("/vault/templates", endpoint(rs.list_templates), methods=["GET"]),
         Route("/vault/templates/{template_id}", endpoint(rs.read_template), methods=["GET"]),
     ]

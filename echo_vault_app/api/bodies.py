@@ -63,6 +63,13 @@ def text(body: dict, key: str, *, max_len: int = 4096, default: str | None = Non
     return value
 
 
+def required_text(body: dict, key: str, *, max_len: int = 4096) -> str:
+    value = text(body, key, max_len=max_len)
+    if value is None:
+        raise ValidationError(f"{key!r} must be a string")
+    return value
+
+
 def text_list(body: dict, key: str, *, max_items: int = 256) -> list[str] | None:
     value = body.get(key)
     if value is None:

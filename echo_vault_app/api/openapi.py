@@ -147,7 +147,8 @@ _NAME_PARAM = {
 
 def _op(summary: str, ok: dict[str, Any], *codes: int, secured: bool = True, **extra: Any):
     operation: dict[str, Any] = {"summary": summary, "responses": {**ok}}
-    operation["responses"].update(_errors(*codes, authenticated=secured))
+    for status, response in _errors(*codes, authenticated=secured).items():
+        operation["responses"].setdefault(status, response)
     operation["security"] = _SECURED if secured else []
     operation.update(extra)
     return operation
@@ -162,6 +163,7 @@ def build_document() -> dict[str, Any]:
     store_body = {
         "type": "object",
         "required": ["name"],
+        "oneOf": [{"required": ["value"]}, {"required": ["fields"]}],
         "additionalProperties": False,
         "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": 512},
@@ -274,7 +276,11 @@ def build_document() -> dict[str, Any]:
                 {
                     "200": {"description": "access token", "content": _json(_ref("Token"))},
                     **{
-                        str(code): {"description": "OAuth error", "content": _json(_OAUTH_ERROR)}
+                        str(code): {
+                            "description": "OAuth error (RFC 6749 section 5.2), or a refusal "
+                            "of the transport checks in the standard shape",
+                            "content": _json({"anyOf": [_OAUTH_ERROR, _ref("Error")]}),
+                        }
                         for code in (400, 401, 415, 429)
                     },
                 },

@@ -33,7 +33,7 @@ def login(call: Call) -> JSONResponse:
     if "api_key" in body:
         if set(body) != {"api_key"}:
             raise ValidationError("give either 'api_key' or 'user' and 'password'")
-        key = bodies.text(body, "api_key", max_len=256)
+        key = bodies.required_text(body, "api_key", max_len=256)
         take_login_tokens(call.backend, call.request, "(api key)")
         try:
             token, session = call.auth.login_with_api_key(key)
@@ -42,8 +42,8 @@ def login(call: Call) -> JSONResponse:
             raise ApiError(401, "unauthenticated", str(exc)) from None
     else:
         bodies.check_object(body, {"user", "password"}, {"user", "password"})
-        user = bodies.text(body, "user", max_len=256)
-        password = bodies.text(body, "password", max_len=4096)
+        user = bodies.required_text(body, "user", max_len=256)
+        password = bodies.required_text(body, "password", max_len=4096)
         take_login_tokens(call.backend, call.request, user)
         with actor.acting_as(f"api:login:{user}"):
             try:

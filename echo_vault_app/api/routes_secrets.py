@@ -131,7 +131,7 @@ def _limit(text: str | None) -> int:
 
 def export_secrets(call: Call) -> dict[str, Any]:
     body = bodies.check_object(call.body, {"password", "names", "tags", "query"}, {"password"})
-    password = bodies.text(body, "password", max_len=1024)
+    password = bodies.required_text(body, "password", max_len=1024)
     names = bodies.text_list(body, "names", max_items=MAX_LIST)
     tags = bodies.text_list(body, "tags")
     query = bodies.text(body, "query", max_len=1024)

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,11 @@ class Served:
         return SecretsManager(vault=vault)
 
     def stderr_text(self) -> str:
-        return self.process.stderr.read().decode("utf-8", "replace") if self.process.stderr else ""
+        return self.log_path.read_text("utf-8", "replace")
+
+    @property
+    def log_path(self) -> Path:
+        return self.folder.parent / "serve.log"
 
 
 def _prepare(folder: Path, master_key: str) -> tuple[dict[str, str], str, str]:
@@ -89,22 +94,24 @@ def start_server(folder: Path, master_key: str, *extra: str) -> Served:
         PYTHONPATH=str(REPO),
     )
     env.pop("ECHO_VAULT_SECRET_KEY", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "echo_vault_app.cli.main", "serve", "--port", "0", *extra],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    line = b""
-    while True:
-        line = process.stderr.readline()
-        if not line or b"serving the vault API at" in line:
-            break
-    match = re.search(rb"at (http://\S+)", line)
+    # The log goes to a file: a pipe nobody reads would fill up and stall the server.
+    log_path = folder.parent / "serve.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "echo_vault_app.cli.main", "serve", "--port", "0", *extra],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+    deadline = time.monotonic() + 60
+    match = None
+    while match is None and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        match = re.search(rb"serving the vault API at (http://\S+)", log_path.read_bytes())
     if match is None:
         process.kill()
-        raise RuntimeError(f"server did not start: {line!r} {process.stderr.read()!r}")
+        raise RuntimeError(f"server did not start: {log_path.read_bytes()[-2000:]!r}")
     return Served(match.group(1).decode(), folder, env, process)
 
 
