@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QObject, QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from echo_vault_app import __version__, config
 from echo_vault_app import log as logsetup
@@ -78,17 +78,126 @@ class EchoVaultApp(QObject):
             self._install_tray()
 
     def _install_panes(self) -> None:
-        from echo_vault_app.gui.audit_pane import AuditPane
+        """Register every pane as a function: each is built when first needed, after unlock."""
+        from echo_vault_app.gui.api_switch import ApiSwitch
+        from echo_vault_app.gui.backup_service import BackupService
+        from echo_vault_app.gui.issuer_service import IssuerService
+
+        self.issuer_service = IssuerService(self.service)
+        self.backups = BackupService(self.service)
+        self.api_switch = ApiSwitch(self.service, self)
+        self.dialog: QWidget | None = None
+        add = self.window.add_pane
+        add("secrets", self.tr("Secrets"), "key", self._build_browser)
+        add("templates", self.tr("Templates"), "template", self._build_templates)
+        add("issuer", self.tr("Issuer"), "badge", self._build_issuer,
+            tooltip=self.tr("API keys and tokens"))  # fmt: skip
+        add("audit", self.tr("Audit log"), "audit", self._build_audit)
+        self.window.backup_export_requested.connect(self.open_backup_export)
+        self.window.backup_import_requested.connect(self.open_backup_import)
+        self.window.foreign_import_requested.connect(self.open_foreign_import)
+        self.window.rotation_requested.connect(self.open_rotation)
+
+    # A pane built while the vault is already unlocked missed the vault_unlocked signal, so
+    # each builder runs the pane's own unlock handling once.
+
+    def _build_browser(self) -> QWidget:
         from echo_vault_app.gui.browser_pane import BrowserPane
+
+        pane = BrowserPane(self.service, self.copier)
+        if self.service.is_unlocked:
+            pane._on_service_vault_unlocked()
+        return pane
+
+    def _build_templates(self) -> QWidget:
         from echo_vault_app.gui.templates_pane import TemplatesPane
 
-        self.browser = BrowserPane(self.service, self.copier)
-        self.templates = TemplatesPane(self.service)
-        self.audit = AuditPane(self.service)
-        self.window.add_pane("secrets", self.tr("Secrets"), "key", self.browser)
-        self.window.add_pane("templates", self.tr("Templates"), "template", self.templates)
-        self.window.add_pane("audit", self.tr("Audit log"), "audit", self.audit)
-        self.templates.create_requested.connect(self._on_templates_create_requested)
+        pane = TemplatesPane(self.service)
+        pane.create_requested.connect(self._on_templates_create_requested)
+        if self.service.is_unlocked:
+            pane._on_service_vault_unlocked()
+        return pane
+
+    def _build_issuer(self) -> QWidget:
+        from echo_vault_app.gui.issuer_pane import IssuerPane
+
+        return IssuerPane(self.issuer_service, self.clipboard)
+
+    def _build_audit(self) -> QWidget:
+        from echo_vault_app.gui.audit_pane import AuditPane
+
+        pane = AuditPane(self.service)
+        if self.service.is_unlocked:
+            pane.reload()
+        return pane
+
+    @property
+    def browser(self):
+        return self.window.pane("secrets")
+
+    @property
+    def templates(self):
+        return self.window.pane("templates")
+
+    @property
+    def issuer(self):
+        return self.window.pane("issuer")
+
+    @property
+    def audit(self):
+        return self.window.pane("audit")
+
+    # -- vault menu dialogs ---------------------------------------------------------------
+
+    def _open_dialog(self, dialog: QWidget) -> QWidget:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(self._on_dialog_destroyed)
+        self.dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def _on_dialog_destroyed(self) -> None:
+        self.dialog = None
+
+    def _needs_unlock(self) -> bool:
+        if self.service.is_unlocked:
+            return False
+        self.window.raise_window()
+        return True
+
+    def open_backup_export(self):
+        if self._needs_unlock():
+            return None
+        from echo_vault_app.gui.backup_export_dialog import BackupExportDialog
+
+        return self._open_dialog(BackupExportDialog(self.backups, self.window))
+
+    def open_backup_import(self):
+        if self._needs_unlock():
+            return None
+        from echo_vault_app.gui.backup_import_dialog import BackupImportDialog
+
+        return self._open_dialog(BackupImportDialog(self.backups, self.window))
+
+    def open_foreign_import(self):
+        if self._needs_unlock():
+            return None
+        from echo_vault_app.gui.foreign_import_dialog import ForeignImportDialog
+
+        return self._open_dialog(ForeignImportDialog(self.backups, self.window))
+
+    def open_rotation(self):
+        """The rotation wizard, not modal: the rest of the app stays usable while it runs."""
+        if self._needs_unlock():
+            return None
+        from echo_vault_app.gui.rotation_wizard import RotationWizard
+
+        wizard = RotationWizard(
+            self.service, self.issuer_service, self.backups, self.clipboard, self.window
+        )
+        wizard.setWindowModality(Qt.WindowModality.NonModal)
+        return self._open_dialog(wizard)
 
     def _install_tray(self) -> None:
         from echo_vault_app.gui.tray import TrayController
@@ -123,6 +232,7 @@ class EchoVaultApp(QObject):
 
     def quit(self) -> None:
         """Clear the clipboard if it holds our value, lock, and leave the event loop."""
+        self.api_switch.stop_now()
         self.clipboard.clear_now()
         self.service.lock()
         if self.tray is not None:
@@ -133,6 +243,7 @@ class EchoVaultApp(QObject):
 
     def close(self) -> None:
         """Tear down without quitting the Qt application (tests build many apps)."""
+        self.api_switch.stop_now()
         self.clipboard.clear_now()
         self.service.lock()
         self.idle.stop()
@@ -164,7 +275,13 @@ class EchoVaultApp(QObject):
     def open_settings(self) -> None:
         from echo_vault_app.gui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.service, self.settings, self.idle.watches_session, self.window)
+        dialog = SettingsDialog(
+            self.service,
+            self.settings,
+            self.idle.watches_session,
+            self.window,
+            api_switch=self.api_switch,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._apply_settings)
         self.settings_dialog = dialog

@@ -1,22 +1,27 @@
 """The main window: a shell of panes that plug in, plus the create and unlock pages.
 
-Panes are registered with :meth:`MainWindow.add_pane` (title, icon, widget); each appears as a
-checkable toolbar button and a ``Ctrl+<n>`` shortcut. While the vault is locked only the
-create or unlock page is shown and the toolbar is hidden.
+Panes are registered with :meth:`MainWindow.add_pane` (title, icon, widget or a function that
+builds it); each appears as a checkable toolbar button and a ``Ctrl+<n>`` shortcut. A pane given
+as a function is built the first time it is needed, after unlock, so start-up pays only for the
+unlock page. While the vault is locked only the create or unlock page is shown and the toolbar
+is hidden. The "Vault" toolbar menu holds backup, import and rotation.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QMenu,
     QSizePolicy,
     QStackedWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +46,10 @@ class MainWindow(QMainWindow):
 
     settings_requested = Signal()
     quit_requested = Signal()
+    backup_export_requested = Signal()
+    backup_import_requested = Signal()
+    foreign_import_requested = Signal()
+    rotation_requested = Signal()
 
     def __init__(
         self, service: VaultService, settings: GuiSettings, copier: Copier, parent=None
@@ -51,6 +60,7 @@ class MainWindow(QMainWindow):
         self.copier = copier
         self.recovery_dialog: RecoveryKeyDialog | None = None
         self._panes: dict[str, tuple[QWidget, QAction]] = {}
+        self._factories: dict[str, Callable[[], QWidget]] = {}
         self.setWindowTitle(self.tr("Echo Vault"))
         self.setWindowIcon(app_icon())
         self.resize(DEFAULT_SIZE)
@@ -107,15 +117,64 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction(icon("quit"), self.tr("Quit"), self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.quit_requested)
+        self._build_vault_menu()
         self.toolbar.addAction(self.settings_action)
         self.toolbar.addAction(self.lock_action)
         self.addAction(self.quit_action)
         self.toolbar.setVisible(False)
 
+    def _build_vault_menu(self) -> None:
+        """Backup, import and rotation: a toolbar menu (Alt+V) whose entries have shortcuts."""
+        self.vault_menu = QMenu(self.tr("&Vault"), self)
+        self.vault_menu.setAccessibleName(self.tr("Vault menu"))
+        entries = (
+            ("export", self.tr("&Export backup…"), "Ctrl+Shift+E", self.backup_export_requested),
+            ("import", self.tr("&Import backup…"), "Ctrl+Shift+I", self.backup_import_requested),
+            ("import", self.tr("Import from &another app…"), "Ctrl+Shift+O",
+             self.foreign_import_requested),
+            ("refresh", self.tr("&Rotate keys…"), "Ctrl+Shift+R", self.rotation_requested),
+        )  # fmt: skip
+        self.vault_actions: list[QAction] = []
+        for number, (glyph, text, keys, signal) in enumerate(entries):
+            if number == 3:
+                self.vault_menu.addSeparator()
+            action = QAction(icon(glyph), text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(signal)
+            self.vault_menu.addAction(action)
+            self.addAction(action)  # the shortcut works wherever focus is
+            self.vault_actions.append(action)
+        self.vault_button = QToolButton(self)
+        self.vault_button.setIcon(icon("vault"))
+        self.vault_button.setText(self.tr("Vault"))
+        self.vault_button.setToolTip(self.tr("Backup, import and key rotation (Alt+V)"))
+        self.vault_button.setAccessibleName(self.tr("Vault menu"))
+        self.vault_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.vault_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.vault_button.setMenu(self.vault_menu)
+        self.toolbar.addWidget(self.vault_button)
+        open_menu = QAction(self)
+        open_menu.setShortcut(QKeySequence("Alt+V"))
+        open_menu.triggered.connect(self.vault_button.showMenu)
+        self.addAction(open_menu)
+
     def add_pane(
-        self, key: str, title: str, icon_name: str, widget: QWidget, *, tooltip: str = ""
+        self,
+        key: str,
+        title: str,
+        icon_name: str,
+        widget: QWidget | Callable[[], QWidget],
+        *,
+        tooltip: str = "",
     ) -> QAction:
-        """Register a pane; it gets a toolbar button and the next ``Ctrl+<n>`` shortcut."""
+        """Register a pane; it gets a toolbar button and the next ``Ctrl+<n>`` shortcut.
+
+        ``widget`` may be a function that builds the pane; it is then called the first time
+        the pane is shown or asked for through :meth:`pane`.
+        """
+        if not isinstance(widget, QWidget):
+            self._factories[key] = widget
+            widget = QWidget(self)
         action = QAction(icon(icon_name), title, self)
         action.setCheckable(True)
         number = len(self._panes) + 1
@@ -133,20 +192,40 @@ class MainWindow(QMainWindow):
         return action
 
     def pane(self, key: str) -> QWidget:
+        """The pane's widget, built now if it was registered as a function."""
+        factory = self._factories.pop(key, None)
+        if factory is not None:
+            placeholder, action = self._panes[key]
+            widget = factory()
+            widget.setAccessibleName(action.text())
+            was_current = self.panes.currentWidget() is placeholder
+            self.panes.insertWidget(self.panes.indexOf(placeholder), widget)
+            self.panes.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self._panes[key] = (widget, action)
+            if was_current:
+                self.panes.setCurrentWidget(widget)
+            log.debug("built pane %s", key)
         return self._panes[key][0]
+
+    def is_built(self, key: str) -> bool:
+        return key not in self._factories
 
     def pane_keys(self) -> list[str]:
         return list(self._panes)
 
     def show_pane(self, key: str) -> QWidget:
-        widget, action = self._panes[key]
+        widget = self.pane(key)
+        action = self._panes[key][1]
         action.setChecked(True)
         self.panes.setCurrentWidget(widget)
         widget.setFocus()
         return widget
 
     def current_pane(self) -> QWidget:
-        return self.panes.currentWidget()
+        current = self.panes.currentWidget()
+        key = next((k for k, (w, _a) in self._panes.items() if w is current), None)
+        return self.pane(key) if key is not None else current
 
     # -- pages ----------------------------------------------------------------------------
 
@@ -170,9 +249,9 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def _show_workspace(self) -> None:
+        current = self.current_pane()  # builds the pane on first unlock
         self.pages.setCurrentWidget(self.workspace)
         self.toolbar.setVisible(True)
-        current = self.panes.currentWidget()
         if current is not None:
             current.setFocus()
 

@@ -248,8 +248,13 @@ class SecretFormDialog(QDialog):
         if self.expires_check.isChecked():
             moment = QDateTime(self.expires_date.date(), QTime(23, 59))
             expires = float(moment.toSecsSinceEpoch())
-        # Unticking "Expires on" keeps the old expiry: the library reads a missing expiry as
-        # "unchanged" and has no way yet to remove one, so the box is a one-way switch for now.
+        # A missing expiry means "unchanged" to the library; unticking the box on a secret that
+        # has one must say "remove it" explicitly.
+        clear_expiry = (
+            not self.expires_check.isChecked()
+            and self._original is not None
+            and self._original.expires is not None
+        )
         try:
             self.saved = self.service.save(
                 self.name_edit.text().strip(),
@@ -260,6 +265,7 @@ class SecretFormDialog(QDialog):
                 expires=expires,
                 expected_version=self._original.version if self._original else 0,
                 original_name=self._original.name if self._original else None,
+                clear_expiry=clear_expiry,
             )
         except ValidationError as exc:
             self._show_validation(str(exc))

@@ -78,6 +78,7 @@ class VaultService(QObject):
         self._manager: SecretsManager | None = None
         self._recent: deque[str] = deque(maxlen=RECENT_LIMIT)
         self._busy = False
+        self._lock_when_idle = False
 
     # -- state --------------------------------------------------------------------------
 
@@ -88,6 +89,17 @@ class VaultService(QObject):
     @property
     def is_busy(self) -> bool:
         return self._busy
+
+    def set_busy(self, busy: bool) -> None:
+        """Mark a long job (rotation) as running; a lock asked for meanwhile waits for its end.
+
+        Locking would pull the keys from under the job's worker thread, so :meth:`lock` only
+        notes the request while busy and carries it out when the job calls ``set_busy(False)``.
+        """
+        self._busy = busy
+        if not busy and self._lock_when_idle:
+            self._lock_when_idle = False
+            self.lock()
 
     @property
     def manager(self) -> SecretsManager:
@@ -176,8 +188,12 @@ class VaultService(QObject):
         emit(self.unlock_failed, UnlockFailure(kind, describe(exc), retry))
 
     def lock(self) -> None:
-        """Drop the keys; safe to call when already locked."""
+        """Drop the keys; safe to call when already locked; deferred while a job runs."""
         if self._vault is None:
+            return
+        if self._busy and self._manager is not None:
+            log.info("lock of vault %s deferred until the running job ends", self.folder)
+            self._lock_when_idle = True
             return
         self._vault.lock()
         self._vault = self._manager = None
@@ -357,8 +373,12 @@ class VaultService(QObject):
         expires: float | None = None,
         expected_version: int | None = None,
         original_name: str | None = None,
+        clear_expiry: bool = False,
     ) -> SecretSummary:
-        """Create or update; a rename of an existing secret happens before the write."""
+        """Create or update; a rename of an existing secret happens before the write.
+
+        ``expires=None`` keeps the current expiry; ``clear_expiry`` removes it.
+        """
         manager = self.manager
         if original_name and original_name != name:
             manager.store.rename(original_name, name)
@@ -370,6 +390,7 @@ class VaultService(QObject):
             notes=notes,
             expires=expires,
             expected_version=expected_version,
+            clear_expiry=clear_expiry,
         )
         emit(self.secrets_changed)
         return summary

@@ -1,11 +1,13 @@
-"""Settings: locking, clipboard, keyring, history depth and theme.
+"""Settings: locking, clipboard, keyring, history depth, theme and the local REST API switch.
 
 UI preferences go to QSettings through :class:`GuiSettings`; the history depth and the keyring
-slot belong to the vault and are changed through the service (the library audits both).
+slot belong to the vault and are changed through the service (the library audits both). The
+REST API switch acts at once (it is not part of OK/Cancel) and only ever binds 127.0.0.1.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from echo_vault_app.errors import EchoVaultError
+from echo_vault_app.gui.api_switch import DEFAULT_PORT, ApiSwitch
 from echo_vault_app.gui.message_bar import MessageBar
 from echo_vault_app.gui.messages import describe
 from echo_vault_app.gui.service import VaultService
@@ -35,10 +38,13 @@ class SettingsDialog(QDialog):
         settings: GuiSettings,
         session_signals: bool,
         parent: QWidget | None = None,
+        *,
+        api_switch: ApiSwitch | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
         self.settings = settings
+        self.api_switch = api_switch
         self.setWindowTitle(self.tr("Settings"))
         self.message = MessageBar(self)
 
@@ -103,6 +109,7 @@ class SettingsDialog(QDialog):
         look = QGroupBox(self.tr("Appearance"), self)
         look_form = QFormLayout(look)
         look_form.addRow(self.tr("Theme"), self.theme)
+        api = self._build_api_box() if api_switch is not None else None
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -110,9 +117,48 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
-        for box in (security, vault, look):
-            layout.addWidget(box)
+        for box in (security, vault, look, api):
+            if box is not None:
+                layout.addWidget(box)
         layout.addWidget(buttons)
+
+    def _build_api_box(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Local REST API"), self)
+        self.api_check = QCheckBox(self.tr("Serve the REST API on this computer (127.0.0.1)"), box)
+        self.api_check.setAccessibleName(self.tr("Serve the local REST API"))
+        self.api_port = QSpinBox(box)
+        self.api_port.setRange(0, 65535)
+        self.api_port.setValue(DEFAULT_PORT)
+        self.api_port.setSpecialValueText(self.tr("any free port"))
+        self.api_port.setAccessibleName(self.tr("REST API port"))
+        self.api_status = QLabel(box)
+        self.api_status.setAccessibleName(self.tr("REST API status"))
+        self.api_status.setWordWrap(True)
+        self.api_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout(box)
+        form.addRow(self.api_check)
+        form.addRow(self.tr("Port"), self.api_port)
+        form.addRow(self.tr("Status"), self.api_status)
+        self.api_check.toggled.connect(self._on_api_check_toggled)
+        self.api_switch.state_changed.connect(self._show_api_state)
+        self._show_api_state()
+        return box
+
+    def _on_api_check_toggled(self, on: bool) -> None:
+        if on and not self.api_switch.running:
+            self.api_switch.start(self.api_port.value())
+        elif not on and self.api_switch.running:
+            self.api_switch.stop()
+        self._show_api_state()
+
+    def _show_api_state(self) -> None:
+        switch = self.api_switch
+        self.api_check.blockSignals(True)
+        self.api_check.setChecked(switch.running or switch.busy and not switch.error)
+        self.api_check.blockSignals(False)
+        self.api_check.setEnabled(not switch.busy)
+        self.api_port.setEnabled(not switch.running and not switch.busy)
+        self.api_status.setText(switch.status_text())
 
     def _on_buttons_accepted(self) -> None:
         try:
