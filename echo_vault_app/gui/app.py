@@ -242,7 +242,10 @@ class EchoVaultApp(QObject):
             app.quit()
 
     def close(self) -> None:
-        """Tear down without quitting the Qt application (tests build many apps)."""
+        """Tear down without quitting the Qt application (tests build many apps); idempotent."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         self.api_switch.stop_now()
         self.clipboard.clear_now()
         self.service.lock()
