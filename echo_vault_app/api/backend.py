@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from echo_vault_app.api import actor
 from echo_vault_app.api.config import RateLimits
 from echo_vault_app.api.ratelimit import TokenBuckets
 from echo_vault_app.auth import AuthManager
@@ -57,7 +56,6 @@ class Backend:
         vault = self.manager().vault
         with self._lock:
             if self._auth is None or self._auth_vault is not vault:
-                actor.install(vault)
                 self._auth = AuthManager(vault=vault, token_expiry_hours=_token_expiry_hours(vault))
                 self._auth_vault = vault
                 log.info("prepared API authentication for vault %s", vault.vault_id)

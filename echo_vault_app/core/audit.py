@@ -12,19 +12,41 @@ breaks the chain nor makes older value hashes unfindable.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import getpass
 import hashlib
 import hmac
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from echo_vault_app.errors import AuditError
 
 log = logging.getLogger(__name__)
+
+# Who acts in the current thread or task, when that differs from the vault's own actor: the
+# REST API serves many clients from worker threads and must label each one's events.
+_SCOPED_ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "echo_vault_audit_actor", default=None
+)
+
+
+@contextlib.contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Record every audit event written by this thread inside the block under ``actor``."""
+    token = _SCOPED_ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _SCOPED_ACTOR.reset(token)
+
+
+def current_actor() -> str | None:
+    return _SCOPED_ACTOR.get()
 
 
 @dataclass(frozen=True)
@@ -113,7 +135,7 @@ class AuditTrail:
             event = AuditEvent(
                 seq=last_seq + 1,
                 ts=time.time() if ts is None else ts,
-                actor=actor or self.actor,
+                actor=actor or _SCOPED_ACTOR.get() or self.actor,
                 action=action,
                 target=target,
                 outcome=outcome,
