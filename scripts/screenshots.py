@@ -256,7 +256,13 @@ def _shoot(out: Path, work: Path) -> int:
     app.audit.verify()
     save(app.window, "10-audit-log")
 
-    dialog = SettingsDialog(app.service, app.settings, app.idle.watches_session, app.window)
+    dialog = SettingsDialog(
+        app.service,
+        app.settings,
+        app.idle.watches_session,
+        app.window,
+        api_switch=app.api_switch,
+    )
     dialog.show()
     save(dialog, "11-settings")
     dialog.reject()
@@ -266,8 +272,105 @@ def _shoot(out: Path, work: Path) -> int:
     app.quick_window.search.setText("aws")
     save(app.quick_window, "12-quick-copy")
     app.quick_window.hide()
+
+    _shoot_issuer(app, save, settle)
+    _shoot_backups(app, save, settle, work)
+    _shoot_rotation(app, save, settle)
     app.close()
     return 0
+
+
+def _shoot_issuer(app, save, settle) -> None:
+    """API keys with a fresh key shown once, a token beside its decoded parts, a refusal."""
+    issuer = app.issuer_service
+    issuer.create_api_key("deploy-bot@example.com", ["secrets:read:stripe/*"], name="CI deploys",
+                          expires_in=90 * 86400)  # fmt: skip
+    issuer.create_api_key("grafana@example.com", ["audit:read"], name="Dashboards")
+    pane = app.window.show_pane("issuer")
+    tab = pane.show_tab(pane.api_keys)
+    tab.user_edit.setText("billing-worker@example.com")
+    tab.name_edit.setText("Billing worker")
+    tab.permissions_edit.setText("secrets:read:stripe/*, secrets:read:db/*")
+    tab.create_key()
+    save(app.window, "13-issuer-api-keys")
+    tab.forget_new_key()
+
+    tab = pane.show_tab(pane.issue)
+    tab.subject_edit.setText("deploy-bot@example.com")
+    tab.permissions_edit.setText("secrets:read:stripe/*")
+    tab.algorithm_box.setCurrentIndex(tab.algorithm_box.findData("EdDSA"))
+    tab.lifetime.setValue(8)
+    tab.claims_editor.add_row("org_id", "4521")
+    tab.claims_editor.add_row("env", "production")
+    tab.issue()
+    save(app.window, "14-issuer-token")
+
+    # A token whose claims were edited after signing (permissions widened to "*").
+    import json
+
+    from echo_vault_app.auth.jws import b64url_decode, b64url_encode
+
+    head, payload, signature = tab.issued.token.split(".")
+    claims = json.loads(b64url_decode(payload))
+    claims["permissions"] = ["*"]
+    tampered = f"{head}.{b64url_encode(json.dumps(claims).encode())}.{signature}"
+    tab = pane.show_tab(pane.verify)
+    tab.paste.setPlainText(tampered)
+    tab.verify()
+    save(app.window, "15-issuer-verify")
+    tab.paste.clear()
+    app.window.show_pane("secrets")
+
+
+def _shoot_backups(app, save, settle, work: Path) -> None:
+    """The export dialog filled in, and the import dialog showing its preview."""
+    password = "harbor velvet quartz 1984 lantern"
+    backup = work / "echo-vault-2026-12-03.evbackup"
+    dialog = app.open_backup_export()
+    dialog.file.set_path("~/Backups/echo-vault-2026-12-03.evbackup")
+    dialog.password.first.setText(password)
+    dialog.password.second.setText(password)
+    dialog.scope_tags.setChecked(True)
+    dialog.tags_edit.setText("prod")
+    save(dialog, "16-backup-export")
+    dialog.file.set_path(backup)
+    dialog.scope_all.setChecked(True)
+    dialog.export()
+    dialog.close()
+
+    # Changes after the backup, with no history kept, so the preview has something to say.
+    manager = app.service.manager
+    depth = manager.store.history_depth()
+    manager.store.set_history_depth(0)
+    manager.store_secret("stripe/staging", fields={"secret_key": "sk_test_51HchangedAfterBackup",
+                         "account_id": "acct_1Demo2Acme3"}, template="stripe")  # fmt: skip
+    manager.delete_secret("slack/webhook-alerts")
+    dialog = app.open_backup_import()
+    dialog.file.set_path(backup)
+    dialog.password.setText(password)
+    dialog.run_preview()
+    dialog.file.set_path("~/Backups/echo-vault-2026-12-03.evbackup")
+    dialog.status.setText(dialog.tr("Nothing is written until you press Import."))
+    dialog.import_button.setEnabled(True)
+    save(dialog, "17-backup-import-preview")
+    dialog.close()
+    manager.store.set_history_depth(depth)
+
+
+def _shoot_rotation(app, save, settle) -> None:
+    """The rotation wizard on its signing- and API-key page, mid-way through."""
+    wizard = app.open_rotation()
+    for key in ("data-key", "signing-keys", "api-keys"):
+        wizard.choose_page.boxes[key].setChecked(True)
+    save(wizard, "18-rotation-choose")
+    wizard.next()
+    wizard.backup_page.note_exported(18)
+    wizard.next()
+    first = wizard.auth_page.api_list.item(0)
+    if first is not None:
+        first.setCheckState(first.checkState().Checked)
+    save(wizard, "19-rotation-keys")
+    wizard.close()
 
 
 if __name__ == "__main__":

@@ -187,6 +187,7 @@ class ApiKeysTab(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setHighlightSections(False)
@@ -232,7 +233,8 @@ class ApiKeysTab(QWidget):
         except EchoVaultError as exc:
             self.message.show_message(describe(exc), kind="error")
             return
-        self.table.resizeColumnToContents(0)
+        for column in (0, 1, 2, 4, 5, 6):
+            self.table.resizeColumnToContents(column)
 
     def create_key(self) -> None:
         self.message.hide()

@@ -42,7 +42,7 @@ class ImportSummaryTree(QTreeWidget):
                 QTreeWidgetItem(
                     top, [self.tr("… and %1 more").replace("%1", str(len(names) - 500))]
                 )
-            top.setExpanded(key in ("changed", "conflicts") and 0 < len(names) <= 50)
+            top.setExpanded(key != "unchanged" and 0 < len(names) <= 20)
         warnings = list(getattr(preview, "warnings", []))
         if warnings:
             top = QTreeWidgetItem(self, [self.tr("Warnings: %1").replace("%1", str(len(warnings)))])

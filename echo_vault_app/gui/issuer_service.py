@@ -8,7 +8,6 @@ as the return value of the call that created it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import time
@@ -59,12 +58,27 @@ def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims of a compact JWS, parsed strictly but with no signature check.
 
     Raises:
-        TokenMalformed: not a well-formed token; the claims may be empty if only they are bad.
+        TokenMalformed: not a well-formed token.
     """
     from echo_vault_app.auth.jws import loads_object, parse_compact
 
     jws = parse_compact(token.strip())
     return jws.header, loads_object(jws.payload, "claims")
+
+
+def decode_for_display(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Whatever can be shown of a token: the header even when the claims do not parse."""
+    from echo_vault_app.auth import TokenError
+    from echo_vault_app.auth.jws import loads_object, parse_compact
+
+    try:
+        jws = parse_compact(token.strip())
+    except TokenError:
+        return {}, {}
+    try:
+        return jws.header, loads_object(jws.payload, "claims")
+    except TokenError:
+        return jws.header, {}
 
 
 class IssuerService(QObject):
@@ -163,10 +177,7 @@ class IssuerService(QObject):
         from echo_vault_app.auth import TokenError
 
         token = token.strip()
-        header: dict[str, Any] = {}
-        claims: dict[str, Any] = {}
-        with contextlib.suppress(TokenError):  # an unparsable token: the verifier says why
-            header, claims = decode_unverified(token)
+        header, claims = decode_for_display(token)
         try:
             self.auth().decode_jwt_token(token)
         except TokenError as exc:

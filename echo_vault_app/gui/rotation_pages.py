@@ -181,6 +181,8 @@ class AuthKeysPage(QWizardPage):
         self.api_box = QGroupBox(self.tr("API keys"), self)
         self.api_list = QListWidget(self.api_box)
         self.api_list.setAccessibleName(self.tr("API keys to rotate"))
+        self.api_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.api_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.api_list.itemChanged.connect(lambda _item: self.completeChanged.emit())
         self.grace = QSpinBox(self.api_box)
         self.grace.setRange(0, 24 * 90)

@@ -56,7 +56,7 @@ class RotationWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
-        self.resize(680, 520)
+        self.resize(760, 540)
 
         self.choose_page = ChoosePage(self)
         self.backup_page = BackupPage(self)

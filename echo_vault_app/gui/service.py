@@ -14,12 +14,12 @@ import os
 from collections import deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from echo_vault_app import config
 from echo_vault_app.core import keyring_slot
-from echo_vault_app.core.audit import AuditEvent, AuditVerification
 from echo_vault_app.core.vault import CreatedVault, Vault, inspect
 from echo_vault_app.errors import (
     KeyringError,
@@ -39,10 +39,14 @@ from echo_vault_app.gui.service_types import (
     VaultStatus,
 )
 from echo_vault_app.gui.signals import emit
-from echo_vault_app.secrets.manager import SecretsManager
-from echo_vault_app.secrets.model import HistoryEntry, SecretSummary
-from echo_vault_app.secrets.search import words as search_words
-from echo_vault_app.secrets.templates import Template, TemplateRegistry
+
+if TYPE_CHECKING:
+    # The secrets package is imported on first unlock, not at start-up: the unlock window
+    # needs only the vault core.
+    from echo_vault_app.core.audit import AuditEvent, AuditVerification
+    from echo_vault_app.secrets.manager import SecretsManager
+    from echo_vault_app.secrets.model import HistoryEntry, SecretSummary
+    from echo_vault_app.secrets.templates import Template, TemplateRegistry
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +170,8 @@ class VaultService(QObject):
         emit(self.vault_unlocked)
 
     def _adopt(self, vault: Vault) -> None:
+        from echo_vault_app.secrets.manager import SecretsManager
+
         self._vault = vault
         self._manager = SecretsManager(vault=vault)
         self._manager.vault.audit.actor = self._manager.vault.audit.actor.replace("lib:", "gui:")
@@ -216,6 +222,8 @@ class VaultService(QObject):
             rows.sort(key=lambda s: s.name.casefold())
             return rows[:limit] if limit is not None else rows
         if flt.prefix:
+            from echo_vault_app.secrets.search import words as search_words
+
             # The name column narrows the search; the exact prefix test happens here.
             words = " ".join(f"name:{w}" for w in search_words(flt.prefix))
             rows = self.manager.store.summaries(f"{query} {words}".strip(), tag=flt.tag)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from echo_vault_app.secrets.model import SecretSummary
+if TYPE_CHECKING:  # types only: importing the secrets package waits for the first unlock
+    from echo_vault_app.secrets.model import SecretSummary
 
 
 @dataclass(frozen=True)

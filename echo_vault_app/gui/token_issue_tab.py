@@ -44,6 +44,7 @@ class TokenIssueTab(QWidget):
         self.issuer = issuer
         self.clipboard = clipboard
         self.issued: IssuedToken | None = None
+        self._lifetime_set = False
         self.message = MessageBar(self)
 
         self.subject_edit = QLineEdit(self)
@@ -116,8 +117,9 @@ class TokenIssueTab(QWidget):
 
     def reload(self) -> None:
         try:
-            if self.issued is None:
+            if not self._lifetime_set:  # the vault's default, once; the user's choice after
                 self.lifetime.setValue(self.issuer.default_lifetime_hours())
+                self._lifetime_set = True
             self.update_key_label()
         except EchoVaultError as exc:
             self.message.show_message(describe(exc), kind="error")
