@@ -84,12 +84,10 @@ def _start_secret_service(root: Path) -> tuple[SecretService, list[int]]:
         key, sep, value = line.partition("=")
         if sep:
             env[key] = value
-    pids = [int(pid)]
-    found = subprocess.run(["pgrep", "-f", "gnome-keyring-daemon"], capture_output=True, text=True)
-    pids += [int(p) for p in found.stdout.split()]
-    return SecretService(
-        {k: env[k] for k in env if k not in os.environ or os.environ[k] != env[k]}, home
-    ), pids
+    # Only this session's bus is stopped: its gnome-keyring-daemon leaves with it. Killing
+    # every gnome-keyring-daemon would take down other tests' Secret Services too.
+    keys = ("HOME", "XDG_DATA_HOME", "DBUS_SESSION_BUS_ADDRESS", "GNOME_KEYRING_CONTROL")
+    return SecretService({k: env[k] for k in keys if k in env}, home), [int(pid)]
 
 
 @pytest.fixture(scope="session")
