@@ -388,7 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     app = EchoVaultApp(folder, settings=GuiSettings(QSettings()))
     server.show_requested.connect(app.window.raise_window)
     server.quick_requested.connect(app.open_quick)
+    from echo_vault_app.gui.termination import TerminationWatcher
+
+    watcher = TerminationWatcher(app.quit)
     app.start(quick=args.quick)
     status = qt_app.exec()
+    watcher.close()
     server.close()
     return status

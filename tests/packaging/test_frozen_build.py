@@ -84,11 +84,6 @@ def test_frozen_gui_opens_a_vault_offscreen_and_ends_on_sigterm(
     assert got.stdout == "kept", got.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the desktop app has no SIGTERM handler: a logout's SIGTERM kills it without "
-    "clearing the clipboard or locking; remove this mark when main() handles the signal",
-)
 def test_frozen_gui_quits_cleanly_on_sigterm(frozen_dist, tmp_path, gui_processes) -> None:
     vault = tmp_path / "vault"
     key = _vault_with_secret(frozen_dist, vault)
