@@ -4,9 +4,10 @@ Data-key rotation, step by step (DESIGN.md "Rotation without losing anything"):
 
 1. Under the exclusive lock, the new data key is written to ``vault.keys`` as *pending*,
    wrapped by the vault key. From now on every process seals new values under it.
-2. In one database transaction every sealed value listed in ``sealed_columns`` is re-sealed
-   under the new key's field sub-key (the blob header names the key version, so values already
-   under the new key are skipped — which is what makes a resumed rotation cheap).
+2. Every sealed value listed in ``sealed_columns`` is re-sealed under the new key's field
+   sub-key, in batches of a few thousand per transaction (the blob header names the key
+   version, so values already under the new key are skipped — which also makes a resumed
+   rotation cheap).
 3. Under the exclusive lock again: a last re-seal pass for anything written meanwhile,
    ``PRAGMA rekey`` to the new key, then the pending key is promoted in ``vault.keys`` and the
    old one forgotten. The WAL is truncated so no page under the old key stays on disk.
@@ -37,7 +38,7 @@ from echo_vault_app.errors import KeyringError, UsageError
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-_BATCH = 2000
+_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -104,37 +105,55 @@ def rotate_data_key(vault: Vault, progress: Progress | None = None) -> RotationR
 
 
 def _reseal_all(vault: Vault, version: int, report: Progress) -> int:
+    """Re-seal everything not yet under ``version``, a batch per transaction.
+
+    Small transactions keep the vault usable meanwhile (a search typed in the desktop app waits
+    for one batch, not for the whole vault). A crash between batches is harmless: every blob
+    names its key version and both keys are known while the pending key exists.
+    """
     header = _SEALED_HEADER.pack(2, version)
-    total = 0
-    with vault.transaction() as tx:
-        columns = tx.execute(
+    with vault.read() as conn:
+        columns = conn.execute(
             "SELECT tbl, col, key_cols, aad_sql, where_sql, json_key FROM sealed_columns"
             " ORDER BY tbl, col"
         ).fetchall()
-        for table, column, key_cols, aad_sql, where_sql, json_key in columns:
-            keys = [k.strip() for k in key_cols.split(",")]
-            sql = (
-                f"SELECT {key_cols}, {column}, {aad_sql} FROM {table}"
-                f" WHERE ({where_sql}) AND {column} IS NOT NULL"
-            )
+        pending = 0
+        for table, column, _keys, _aad, where_sql, json_key in columns:
             if json_key is None:
-                # Only rows not yet under the new key: a resumed rotation skips finished work.
-                rows = tx.execute(
-                    sql + f" AND substr({column}, 1, {len(header)}) <> ?", (header,)
-                ).fetchall()
-            else:
-                rows = tx.execute(sql).fetchall()
-            where = " AND ".join(f"{k} = ?" for k in keys)
-            for start in range(0, len(rows), _BATCH):
+                pending += conn.execute(
+                    f"SELECT count(*) FROM {table} WHERE ({where_sql}) AND {column} IS NOT NULL"
+                    f" AND substr({column}, 1, {len(header)}) <> ?",
+                    (header,),
+                ).fetchone()[0]
+    total = 0
+    for table, column, key_cols, aad_sql, where_sql, json_key in columns:
+        keys = [k.strip() for k in key_cols.split(",")]
+        sql = (
+            f"SELECT {key_cols}, {column}, {aad_sql} FROM {table}"
+            f" WHERE ({where_sql}) AND {column} IS NOT NULL"
+        )
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        while True:
+            with vault.transaction() as tx:
+                if json_key is None:
+                    # Only rows not yet under the new key: a resumed rotation skips done work.
+                    rows = tx.execute(
+                        sql + f" AND substr({column}, 1, {len(header)}) <> ? LIMIT {_BATCH}",
+                        (header,),
+                    ).fetchall()
+                else:
+                    rows = tx.execute(sql).fetchall()
                 updates = []
-                for row in rows[start : start + _BATCH]:
+                for row in rows:
                     value, aad = row[len(keys)], row[len(keys) + 1].encode("utf-8")
                     new_value = _reseal_value(vault, version, value, aad, json_key)
                     if new_value is not None:
                         updates.append((new_value, *row[: len(keys)]))
                 tx.executemany(f"UPDATE {table} SET {column} = ? WHERE {where}", updates)
-                total += len(updates)
-                report("reseal", total, len(rows))
+            total += len(updates)
+            report("reseal", total, max(pending, total))
+            if json_key is not None or len(rows) < _BATCH:
+                break
     return total
 
 

@@ -10,9 +10,10 @@ transaction; if the audit row cannot be written, the operation does not happen.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from echo_vault_app.core.vault import Vault
@@ -351,6 +352,16 @@ class SecretStore:
             raise SecretNotFound(f"no secret named {name!r} {where}")
         return row
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A consistent read-only view across several statements, without the write lock."""
+        with self.vault.read() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("ROLLBACK")
+
     def summary(self, name: str) -> SecretSummary:
         with self.vault.read() as conn:
             return _summary(self._find(conn, name)[:10])
@@ -367,9 +378,10 @@ class SecretStore:
         """Decrypt a secret; the read is audited first, so an unrecordable read returns nothing.
 
         The audit row identifies ``field``, or else the template's primary field (``primary``
-        maps template ids to it), or else the first secret field.
+        maps template ids to it), or else the first secret field. Unaudited reads (backups,
+        checks) take a read snapshot and leave the write lock to others.
         """
-        with self.vault.transaction() as tx:
+        with self.vault.transaction() if audit else self.snapshot() as tx:
             row = self._find(tx, name)
             summary = _summary(row[:10])
             fields = self._read_fields(tx, summary.id, summary.version)
