@@ -22,8 +22,8 @@ from echo_vault_app.secrets import SecretsManager, backup_format
 from tests.conftest import REPO
 from tests.integration.backup_support import PASSWORD, VAULT_PASSPHRASE, new_vault
 
-COUNT = 4000
-TRIALS = 8
+COUNT = 1000
+TRIALS = 50
 
 CHILD = """
 import sys
