@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	bash scripts/system-packages.sh app
 	$(BIN)/echo-vault
 
 test: $(STAMP)
