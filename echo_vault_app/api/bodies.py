@@ -8,30 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
 from typing import Any
 
 from echo_vault_app.errors import ValidationError
-from echo_vault_app.secrets.model import SecretSummary, Value
 
+# Answers use the same summary shape as the CLI's --json output.
+from echo_vault_app.secrets.model import Value, iso_time
+from echo_vault_app.secrets.model import summary_json as summary_json
 
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def summary_json(summary: SecretSummary) -> dict[str, Any]:
-    return {
-        "name": summary.name,
-        "template": summary.template,
-        "tags": list(summary.tags),
-        "version": summary.version,
-        "created": iso(summary.created),
-        "updated": iso(summary.updated),
-        "expires": iso(summary.expires),
-        "favourite": summary.favourite,
-    }
+iso = iso_time
 
 
 def value_json(value: Value) -> str | dict[str, str]:

@@ -8,30 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
-from echo_vault_app.secrets.model import SecretSummary
+from echo_vault_app.secrets.model import SecretSummary, iso_time
+from echo_vault_app.secrets.model import summary_json as library_summary_json
 
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+iso = iso_time
 
 
 def summary_json(summary: SecretSummary) -> dict[str, Any]:
-    return {
-        "name": summary.name,
-        "template": summary.template,
-        "tags": list(summary.tags),
-        "version": summary.version,
-        "created": iso(summary.created),
-        "updated": iso(summary.updated),
-        "expires": iso(summary.expires),
-        "favourite": summary.favourite,
-        "deleted": iso(summary.deleted),
-    }
+    """The library's summary shape plus ``deleted``, which the CLI's trash listing needs."""
+    return {**library_summary_json(summary), "deleted": iso_time(summary.deleted)}
 
 
 def emit_json(document: Any) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from echo_vault_app.errors import InvalidName
 
@@ -127,3 +129,28 @@ def normalize_tags(tags: object) -> tuple[str, ...]:
         if tag.casefold() not in {t.casefold() for t in result}:
             result.append(tag)
     return tuple(result)
+
+
+def iso_time(ts: float | None) -> str | None:
+    """A POSIX time as ISO 8601 in UTC (``2027-01-31T00:00:00Z``), as the CLI and API print it.
+
+    >>> iso_time(0)
+    '1970-01-01T00:00:00Z'
+    """
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def summary_json(summary: SecretSummary) -> dict[str, Any]:
+    """The JSON shape of a summary shared by ``--json`` output and the REST API."""
+    return {
+        "name": summary.name,
+        "template": summary.template,
+        "tags": list(summary.tags),
+        "version": summary.version,
+        "created": iso_time(summary.created),
+        "updated": iso_time(summary.updated),
+        "expires": iso_time(summary.expires),
+        "favourite": summary.favourite,
+    }
