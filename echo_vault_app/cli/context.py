@@ -30,7 +30,7 @@ class Context:
     def open_vault(self) -> Vault:
         """Unlock through the unlock order, asking for the passphrase only when needed."""
         recovery = None
-        if getattr(self.args, "recovery_key_stdin", False):
+        if self.args.recovery_key_stdin:
             recovery = sys.stdin.readline().strip()
         try:
             vault = Vault.open(

@@ -178,6 +178,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--vault", metavar="PATH", help="vault folder (default: ECHO_VAULT_PATH)")
     parser.add_argument("--passphrase-stdin", action="store_true", help="first stdin line")
     parser.add_argument("--passphrase-file", metavar="PATH")
+    parser.add_argument(
+        "--recovery-key-stdin",
+        action="store_true",
+        help="unlock with the recovery key, read from the first stdin line",
+    )
     parser.add_argument("--no-keyring", action="store_true", help="do not use the OS keyring")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True

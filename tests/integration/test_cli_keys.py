@@ -100,3 +100,14 @@ def test_recovery_key_reissue_and_reseal(vault_dir):
     assert _get(NEW_PASSPHRASE) == "token-value-123"
     # Re-sealing rewrites vault.keys only: the database keeps its data key.
     assert KeyFile.load(vault_dir).data_key.version == 1
+
+
+def test_recovery_key_unlocks_from_stdin(vault_dir):
+    recovery = _init(vault_dir)
+    result = run_cli("--recovery-key-stdin", "get", "svc/token", input=recovery + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "token-value-123"
+
+    wrong = run_cli("--recovery-key-stdin", "get", "svc/token", input="EVRK-AAAA\n")
+    assert wrong.returncode == 3
+    assert len(wrong.stderr.strip().splitlines()) == 1
