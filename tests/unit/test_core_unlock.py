@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import time
+from base64 import b64decode, b64encode
 from pathlib import Path
 
 import pytest
@@ -292,7 +293,9 @@ def test_out_of_bounds_argon2_params_are_refused_before_allocation(vault_copy, k
 def test_damaged_wrapped_data_key_is_keyfile_damage(vault_copy) -> None:
     folder, _ = vault_copy
     doc = _keyfile_doc(folder)
-    doc["data_key"]["wrapped"] = "AQ" + doc["data_key"]["wrapped"][2:]
+    wrapped = bytearray(b64decode(doc["data_key"]["wrapped"]))
+    wrapped[0] ^= 0x01  # always a change, whatever the first byte was
+    doc["data_key"]["wrapped"] = b64encode(bytes(wrapped)).decode("ascii")
     (folder / KEYFILE_NAME).write_text(json.dumps(doc))
 
     with pytest.raises(KeyFileDamaged) as caught:
