@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -105,8 +104,8 @@ def endpoint(
                     settings.max_json_depth,
                     settings.max_body_bytes,
                 )
-            return await run_in_threadpool(_run, work, request, payload, authenticated,
-                                           anonymous_actor)  # fmt: skip
+            backend: Backend = request.app.state.backend
+            return await backend.run(_run, work, request, payload, authenticated, anonymous_actor)
         except ApiError as exc:
             return error_response(exc)
         except BodyTooLarge:

@@ -78,12 +78,25 @@ def store_secret(call: Call) -> JSONResponse:
     return JSONResponse(bodies.summary_json(summary), status, {"Cache-Control": "no-store"})
 
 
+class _StoredNameRefused(Exception):
+    """The caller may read the name it asked for but not the stored spelling of it."""
+
+
 def read_secret(call: Call) -> dict[str, Any]:
     name = _name(call)
     field = call.request.query_params.get("field")
-    if _require_on_stored(call, "secrets:read", name) is None:
-        raise SecretNotFound(f"no secret named {name!r} in the vault")
-    secret = call.manager.store.get(name, field=field)
+    call.require("secrets:read", name)
+    principal = call.principal_caller.principal
+
+    def allow(stored: str) -> None:
+        if stored != name and not call.auth.check(principal, "secrets:read", stored):
+            raise _StoredNameRefused(stored)
+
+    try:
+        secret = call.manager.store.get(name, field=field, allow=allow)
+    except _StoredNameRefused as refused:
+        call.require("secrets:read", str(refused))
+        raise  # not reached: require raised 403
     document = bodies.summary_json(secret.summary)
     document["notes"] = secret.notes
     document["fields"] = {

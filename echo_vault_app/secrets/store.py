@@ -13,7 +13,7 @@ import base64
 import contextlib
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from echo_vault_app.core.vault import Vault
@@ -374,36 +374,48 @@ class SecretStore:
         field: str | None = None,
         audit: bool = True,
         primary: Mapping[str, str] | None = None,
+        allow: Callable[[str], None] | None = None,
     ) -> Secret:
         """Decrypt a secret; the read is audited first, so an unrecordable read returns nothing.
 
         The audit row identifies ``field``, or else the template's primary field (``primary``
         maps template ids to it), or else the first secret field. Unaudited reads (backups,
-        checks) take a read snapshot and leave the write lock to others.
+        checks) take a read snapshot and leave the write lock to others. ``allow`` sees the
+        stored name before the read is recorded and may raise to refuse it (the REST API checks
+        permissions on the stored spelling there); it must not use the vault.
         """
         with self.vault.transaction() if audit else self.snapshot() as tx:
-            row = self._find(tx, name)
-            summary = _summary(row[:10])
-            fields = self._read_fields(tx, summary.id, summary.version)
-            secret = Secret(summary, row[10], fields)
-            if field is not None:
-                try:
-                    chosen = secret.field(field)
-                except KeyError:
-                    raise SecretNotFound(
-                        f"secret {summary.name!r} has no field {field!r}"
-                    ) from None
-            else:
-                chosen = primary_field(secret, primary)
+            secret, chosen = self._read(tx, name, field, primary, allow)
             if audit:
                 self.vault.audit.record(
                     tx,
                     action,
-                    summary.name,
+                    secret.summary.name,
                     detail={"field": chosen.name if chosen else None},
                     value=chosen.value if chosen else None,
                 )
         return secret
+
+    def _read(
+        self,
+        conn: Any,
+        name: str,
+        field: str | None,
+        primary: Mapping[str, str] | None,
+        allow: Callable[[str], None] | None,
+    ) -> tuple[Secret, FieldValue | None]:
+        row = self._find(conn, name)
+        summary = _summary(row[:10])
+        if allow is not None:
+            allow(summary.name)
+        fields = self._read_fields(conn, summary.id, summary.version)
+        secret = Secret(summary, row[10], fields)
+        if field is None:
+            return secret, primary_field(secret, primary)
+        try:
+            return secret, secret.field(field)
+        except KeyError:
+            raise SecretNotFound(f"secret {summary.name!r} has no field {field!r}") from None
 
     def history(self, name: str) -> list[HistoryEntry]:
         with self.vault.transaction() as tx:

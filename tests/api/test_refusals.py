@@ -254,7 +254,30 @@ def test_localhost_and_loopback_host_names_are_accepted(served) -> None:
         assert status == 200, host
 
 
+def test_permission_on_another_spelling_does_not_read_the_stored_secret(served) -> None:
+    def events() -> list:
+        manager = served.open_manager()
+        try:
+            return manager.audit_events(target="private/root")
+        finally:
+            manager.lock()
+
+    with served.client(headers=bearer(served.keys["admin"])) as http_client:
+        made = http_client.post(
+            "/vault/auth/api-key", json={"permissions": ["secrets:read:PRIVATE/*"], "name": "caps"}
+        )
+    assert made.status_code == 201, made.text
+    before = len(events())
+    with served.client(headers=bearer(made.json()["api_key"])) as http_client:
+        refused = http_client.get("/vault/secrets/PRIVATE/root")
+    assert refused.status_code == 403
+    assert "private/root" in refused.json()["error"]["message"]
+    assert "root-value" not in refused.text
+    assert [e.action for e in events()[before:]] == ["api.denied"]
+
+
 def test_access_log_holds_no_credential_or_value(served) -> None:
+    # Stops the server to read its whole log, so it stays the last test of this module.
     secret_value = "value-that-must-not-be-logged"
     with served.client(headers=bearer(served.keys["admin"])) as http_client:
         http_client.post("/vault/secrets", json={"name": "logged/one", "value": secret_value})
