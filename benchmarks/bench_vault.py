@@ -23,6 +23,7 @@ import statistics
 import string
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -777,12 +778,43 @@ def run_cli(argv: list[str], env: dict | None = None) -> tuple[float, str]:
     return elapsed, done.stdout
 
 
+def user_install_cli() -> Path | None:
+    """``echo-vault-cli`` installed from a wheel, as ``pip install echo-vault`` leaves it.
+
+    The development venv's editable install runs an import hook at every interpreter start
+    (about 20 ms here), which no user's install has. So the project is built into a wheel and
+    installed, without dependencies, into a venv of its own that borrows the development venv's
+    packages; pip compiles its bytecode as for any user. Built afresh each run.
+    """
+    venv, wheels = OUT / "cli-venv", OUT / "cli-wheel"
+    for stale in (venv, wheels):
+        shutil.rmtree(stale, ignore_errors=True)
+    pip = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
+    try:
+        subprocess.run(
+            [*pip, "wheel", "--no-deps", "-w", str(wheels), str(ROOT)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        site = next((venv / "lib").glob("python3*/site-packages"))
+        (site / "echo-vault-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        wheel = next(wheels.glob("echo_vault-*.whl"))
+        subprocess.run(
+            [*pip, "--python", str(venv / "bin" / "python"), "install", "--no-deps", str(wheel)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    except (subprocess.CalledProcessError, StopIteration) as exc:
+        print(f"  could not install echo-vault-cli from a wheel: {exc}", flush=True)
+        return None
+    return venv / "bin" / "echo-vault-cli"
+
+
 def bench_keepassxc(res: Results, folder: Path, meta: dict, repeat: int) -> None:
     """End to end, process start to exit: keepassxc-cli against echo-vault-cli, same entries."""
     kp_cli = shutil.which("keepassxc-cli")
-    ev_cli = ROOT / ".venv" / "bin" / "echo-vault-cli"
-    if kp_cli is None or not ev_cli.exists():
-        missing = "keepassxc-cli" if kp_cli is None else ".venv/bin/echo-vault-cli"
+    ev_cli = user_install_cli()
+    if kp_cli is None or ev_cli is None:
+        missing = "keepassxc-cli" if kp_cli is None else "echo-vault-cli (from a wheel)"
         print(f"  skipped the KeePassXC comparison: {missing} is not installed", flush=True)
         res.add(
             "CLI get and search against KeePassXC",
@@ -806,8 +838,16 @@ def bench_keepassxc(res: Results, folder: Path, meta: dict, repeat: int) -> None
     unlock = ["-q", "--no-password", "-k", str(keyfile), str(kdbx)]
     # An installed package carries compiled bytecode; a shell that sets PYTHONDONTWRITEBYTECODE
     # would make every run recompile the library, which no user of the installed CLI pays.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(ECHO_VAULT_PATH=str(folder / "vault"), ECHO_VAULT_MASTER_KEY=meta["master_key"],
+    # The vault is found where a user's is, through the platform's data folder (XDG here),
+    # rather than through ECHO_VAULT_PATH, so the CLI resolves its default location as usual.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", config.ENV_PATH)}  # fmt: skip
+    data_home = folder / "xdg-data"
+    link = data_home / config.APP_NAME / "vault"
+    if not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(folder / "vault")
+    env.update(XDG_DATA_HOME=str(data_home), ECHO_VAULT_MASTER_KEY=meta["master_key"],
                ECHO_VAULT_NO_KEYRING="1")  # fmt: skip
 
     rng = random.Random(seed)

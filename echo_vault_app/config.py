@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "echo-vault"
 
 ENV_MASTER_KEY = "ECHO_VAULT_MASTER_KEY"
@@ -28,6 +26,8 @@ def default_vault_path() -> Path:
     configured = os.environ.get(ENV_PATH)
     if configured:
         return Path(configured).expanduser()
+    import platformdirs  # only when ECHO_VAULT_PATH is unset: it costs a CLI call ~10 ms
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "vault"
 
 

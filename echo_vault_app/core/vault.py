@@ -13,7 +13,6 @@ import os
 import struct
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +184,8 @@ class Vault:
                 "a new vault needs a passphrase, a system keyring or ECHO_VAULT_MASTER_KEY"
             )
         ensure_private_dir(folder)
+
+        import uuid  # only a new vault needs it; it pulls in `platform`
 
         vault_id = uuid.uuid4().hex
         vault_key, data_key = random_key(), random_key()

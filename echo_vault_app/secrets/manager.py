@@ -14,17 +14,19 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from echo_vault_app import config
 from echo_vault_app.core.audit import AuditEvent, AuditVerification
-from echo_vault_app.core.rotation import RotationResult, rotate_data_key
 from echo_vault_app.core.vault import Vault, vault_exists
 from echo_vault_app.errors import KeyringError, SecretNotFound, UsageError, VaultLocked
-from echo_vault_app.secrets.backup_merge import ImportPreview, ImportResult
 from echo_vault_app.secrets.model import FieldValue, HistoryEntry, Secret, SecretSummary, Value
 from echo_vault_app.secrets.store import SecretStore, primary_field
 from echo_vault_app.secrets.templates import Template, TemplateRegistry, load_templates
+
+if TYPE_CHECKING:  # rotation and backups are imported when used: the CLI's `get` needs neither
+    from echo_vault_app.core.rotation import RotationResult
+    from echo_vault_app.secrets.backup_merge import ImportPreview, ImportResult
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +280,8 @@ class SecretsManager:
         Every way of unlocking keeps working, values are re-sealed under the new key, and a
         crash at any step leaves a vault that opens with everything committed.
         """
+        from echo_vault_app.core.rotation import rotate_data_key
+
         return rotate_data_key(self.vault, progress)
 
     def record_event(self, action: str, target: str | None = None, **detail: Any) -> None:
