@@ -344,6 +344,18 @@ class Vault:
             with self._sync.exclusive(), storage.translate_errors():
                 yield self._require()
 
+    def limit_page_cache(self, mib: int) -> None:
+        """Cap the page cache, which opening sized to the whole vault (up to 128 MiB).
+
+        For a process that keeps its own copy of what it reads: the desktop app holds every
+        summary in its browser, so pages it would cache again mostly cost memory.
+        """
+        with self.read() as conn:
+            size = conn.execute("PRAGMA cache_size").fetchone()[0]
+            page_kib = int(conn.execute("PRAGMA page_size").fetchone()[0]) // 1024
+            current_kib = -size if size < 0 else size * page_kib
+            conn.execute(f"PRAGMA cache_size = -{min(current_kib, int(mib) * 1024)}")
+
     def ensure_schema(self, component: str, migrations: list[str]) -> None:
         with self.read() as conn:
             storage.ensure_component_schema(conn, component, migrations)

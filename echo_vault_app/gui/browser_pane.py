@@ -204,6 +204,7 @@ class BrowserPane(QWidget):
             self.service.search_after,
             flt,
             rows[-1].name,
+            cancelled=lambda g=generation: g != self._generation,
             on_result=lambda full, g=generation: self._on_rest_loaded(full, g),
             on_error=lambda exc, g=generation: self._on_rest_failed(exc, g),
             name="load-summaries",

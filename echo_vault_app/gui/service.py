@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +51,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECENT_LIMIT = 8
-LOAD_PAGE = 5000
+LOAD_PAGE = 1000
+PAGE_CACHE_MIB = 16
+"""The browser keeps every summary; searches stay as fast with this much page cache."""
 
 
 class VaultService(QObject):
@@ -173,6 +175,7 @@ class VaultService(QObject):
         from echo_vault_app.secrets.manager import SecretsManager
 
         self._vault = vault
+        vault.limit_page_cache(PAGE_CACHE_MIB)
         self._manager = SecretsManager(vault=vault)
         self._manager.vault.audit.actor = self._manager.vault.audit.actor.replace("lib:", "gui:")
         self.notices = list(vault.notices)
@@ -233,7 +236,12 @@ class VaultService(QObject):
         return self.manager.store.summaries(query, tag=flt.tag, limit=limit)
 
     def search_after(
-        self, flt: Filter, after: str, *, page: int = LOAD_PAGE
+        self,
+        flt: Filter,
+        after: str,
+        *,
+        page: int = LOAD_PAGE,
+        cancelled: Callable[[], bool] | None = None,
     ) -> list[SecretSummary]:
         """Every summary after the name ``after`` (in name order), read page by page.
 
@@ -242,7 +250,9 @@ class VaultService(QObject):
         prefix or a special view fall back to :meth:`search`.
 
         Pages come from ``SecretStore.summaries(after=…, limit=…)`` (keyset paging on the
-        name index), so each page costs the same however deep into the list it is.
+        name index), so each page costs the same however deep into the list it is. ``cancelled``
+        is asked between pages: a load that a newer filter superseded stops there (returning
+        what it has) instead of holding the vault and the interpreter while the user types.
         """
         if flt.prefix or flt.special:
             rows = self.search(flt)
@@ -250,12 +260,13 @@ class VaultService(QObject):
             return [s for s in rows if s.name.casefold() > folded]
         store = self.manager.store
         result: list[SecretSummary] = []
-        while True:
+        while cancelled is None or not cancelled():
             batch = store.summaries(flt.query.strip(), tag=flt.tag, after=after, limit=page)
             result.extend(batch)
             if len(batch) < page:
-                return result
+                break
             after = batch[-1].name
+        return result
 
     def _matches_plain(self, summary: SecretSummary, flt: Filter) -> bool:
         return not flt.query or flt.query.casefold() in summary.name.casefold()

@@ -52,12 +52,29 @@ def history_aad(secret_id: int, version: int) -> bytes:
     return f"echo-vault/history/{secret_id}/{version}".encode()
 
 
+# A vault has few distinct tag lists and templates but may have 100,000 summaries in memory
+# (the desktop app's browser): rows share one tuple per tag list and one string per template,
+# which also spares a json.loads per row.
+_SHARED_LIMIT = 4096
+_shared_tags: dict[str, tuple[str, ...]] = {}
+_shared_templates: dict[str, str] = {}
+
+
 def _summary(row: Iterable[Any]) -> SecretSummary:
-    sid, name, template, tags, created, updated, expires, version, fav, deleted = row
+    sid, name, template, tags_json, created, updated, expires, version, fav, deleted = row
+    tags = _shared_tags.get(tags_json)
+    if tags is None:
+        tags = tuple(json.loads(tags_json))
+        if len(_shared_tags) < _SHARED_LIMIT:
+            _shared_tags[tags_json] = tags
+    shared_template = _shared_templates.get(template)
+    if shared_template is None:
+        shared_template = template
+        if len(_shared_templates) < _SHARED_LIMIT:
+            _shared_templates[template] = template
     return SecretSummary(
-        sid, name, template, tuple(json.loads(tags)), created, updated, expires, version,
-        bool(fav), deleted,
-    )  # fmt: skip
+        sid, name, shared_template, tags, created, updated, expires, version, bool(fav), deleted
+    )
 
 
 def _check_fields(fields: Iterable[FieldValue]) -> tuple[FieldValue, ...]:

@@ -232,3 +232,17 @@ def test_stale_load_is_dropped(unlocked_app, qtbot, monkeypatch):
     browser.refresh()  # newer, small result: the older load must not append to it
     qtbot.waitUntil(lambda: stale.done, timeout=5000)
     assert names(unlocked_app) == ["github/token"]
+
+
+def test_superseded_load_stops_reading_pages(unlocked_app):
+    service = unlocked_app.service
+    pages: list[int] = []
+    everything = service.search_after(Filter(), "", page=1)
+    assert [s.name for s in everything] == sorted(names(unlocked_app), key=str.casefold)
+
+    def cancelled() -> bool:
+        pages.append(1)
+        return len(pages) > 2  # a newer filter arrived while the second page was read
+
+    partial = service.search_after(Filter(), "", page=1, cancelled=cancelled)
+    assert len(partial) == 2 and len(pages) == 3

@@ -157,3 +157,16 @@ def test_create_refuses_to_overwrite_an_existing_database(vault, vault_dir) -> N
         storage.connect(vault_dir / storage.DB_NAME, os.urandom(32), create=True)
 
     assert snapshot(vault_dir) == before
+
+
+def test_page_cache_limit_lowers_but_never_raises_the_cache(vault) -> None:
+    def cache_kib() -> int:
+        with vault.read() as conn:
+            return -conn.execute("PRAGMA cache_size").fetchone()[0]
+
+    opened = cache_kib()
+    vault.limit_page_cache(opened // 1024 + 64)
+    assert cache_kib() == opened
+    vault.limit_page_cache(4)
+    assert cache_kib() == 4 * 1024
+    assert SecretsManager(vault=vault).get_secret("svc/key") == "value"
