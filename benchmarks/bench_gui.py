@@ -13,7 +13,13 @@ Runs under its own Xvfb on the xcb platform (Debian package xvfb). Measured:
 * one filter keystroke to repaint, against ``QSortFilterProxyModel`` over a Python model;
 * the GUI thread's longest stall during unlock and the staged load (a 1 ms probe timer),
   against the same probe while idle;
-* peak RSS, against the bare PySide6 window process.
+* the GUI thread's longest stall while the whole vault is exported, the backup imported back
+  (merge) and the data key rotated, each on the worker pool with its progress bar updating as
+  in the dialogs (``--skip-heavy`` leaves these out; they take minutes at 100,000);
+* peak RSS after unlock and filtering, against the bare PySide6 window process, and again
+  after the export, import and rotation.
+
+Import and rotation change the vault, so everything runs on a copy of the cached vault.
 
 The vault is built once through ``SecretsManager.store_secret`` (sealing, FTS and an audit row
 per secret, as in real use) and cached under ``benchmarks/out/`` (git-ignored); building 100,000
@@ -207,7 +213,7 @@ def wait_for(app, condition, timeout: float = 60.0) -> None:
         app.processEvents()
 
 
-def in_process(folder: Path, key: str, count: int) -> dict[str, float]:
+def in_process(folder: Path, key: str, count: int, heavy: bool) -> dict[str, float]:
     from PySide6.QtCore import (
         QAbstractTableModel,
         QModelIndex,
@@ -283,6 +289,9 @@ def in_process(folder: Path, key: str, count: int) -> dict[str, float]:
     results["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     summaries = echo.service.manager.summaries()
+    if heavy:
+        results.update(heavy_operations(qt_app, echo, folder.parent))
+        results["rss_after_heavy_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     echo.close()
 
     class PlainModel(QAbstractTableModel):
@@ -317,6 +326,58 @@ def in_process(folder: Path, key: str, count: int) -> dict[str, float]:
     return results
 
 
+def heavy_operations(qt_app, echo, work_dir: Path) -> dict[str, float]:
+    """Export, import and data-key rotation of the whole vault, as the dialogs run them.
+
+    Each runs through the app's worker pool with its progress reported to a progress bar
+    through the dialogs' relay; the probe records the GUI thread's longest stall meanwhile.
+    """
+    from PySide6.QtWidgets import QProgressBar
+
+    from echo_vault_app.gui import worker
+    from echo_vault_app.gui.backup_service import BackupService, ExportScope
+    from echo_vault_app.gui.dialog_parts import ProgressRelay
+    from echo_vault_app.gui.rotation_service import RotationPlan, run_rotation
+
+    bar, relay = QProgressBar(), ProgressRelay()
+    relay.drive(bar)
+    bar.show()
+    backups = BackupService(echo.service)
+    backup = work_dir / "bench-gui-export.evb"
+    password = "correct horse battery staple, benchmark edition"
+    results: dict[str, float] = {}
+
+    def timed(label: str, fn, *args, **kwargs) -> None:
+        probe = StallProbe()
+        probe.start()
+        started = time.perf_counter()
+        task = worker.run_in_background(fn, *args, name=label, **kwargs)
+        failures: list[BaseException] = []
+        task.failed.connect(failures.append)
+        wait_for(qt_app, lambda: task.done, timeout=1800)
+        results[f"{label}_s"] = time.perf_counter() - started
+        results[f"{label}_stall_ms"] = probe.stop()
+        if failures:
+            raise RuntimeError(f"{label} failed: {failures[0]!r}")
+        print(f"  {label}: {results[f'{label}_s']:.1f} s", file=sys.stderr, flush=True)
+
+    try:
+        timed("export", backups.export, backup, password, ExportScope(), progress=relay.report)
+        timed("import", backups.import_backup, backup, password, "merge", progress=relay.report)
+        timed(
+            "rotation",
+            run_rotation,
+            echo.service,
+            None,
+            RotationPlan(data_key=True),
+            relay.report,
+            kdf_seconds=0.5,
+        )
+    finally:
+        backup.unlink(missing_ok=True)
+    return results
+
+
 def settle_until(qt_app, moment: float) -> None:
     wait_for(qt_app, lambda: time.perf_counter() > moment)
 
@@ -347,9 +408,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Echo Vault desktop app benchmarks")
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--starts", type=int, default=5, help="process starts per measurement")
+    parser.add_argument(
+        "--skip-heavy", action="store_true", help="leave out export, import and rotation"
+    )
     args = parser.parse_args()
 
-    folder, key = vault_path(args.count)
+    cached, key = vault_path(args.count)
+    # Import and rotation change the vault: they run on a copy, the cache stays as built.
+    work = Path(tempfile.mkdtemp(prefix="bench-gui-"))
+    folder = work / "vault"
+    shutil.copytree(cached, folder)
     from screenshots import start_xvfb
 
     xvfb = start_xvfb()
@@ -359,10 +427,11 @@ def main() -> int:
     try:
         bare = [run_child("child-bare") for _ in range(args.starts)]
         window = [run_child("child-app", str(folder)) for _ in range(args.starts)]
-        measured = in_process(folder, key, args.count)
+        measured = in_process(folder, key, args.count, heavy=not args.skip_heavy)
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
 
     bare_ms = statistics.median(r["ms"] for r in bare)
     app_ms = statistics.median(r["ms"] for r in window)
@@ -379,9 +448,20 @@ def main() -> int:
          f"QSortFilterProxyModel {measured['proxy_keystroke_ms']:.0f} ms", "goal <= 16 ms"),
         ("longest GUI-thread stall during unlock + load", f"{measured['unlock_stall_ms']:.0f} ms",
          f"idle {measured['idle_stall_ms']:.0f} ms", "goal <= 100 ms"),
+        *[
+            (f"longest GUI-thread stall during {label} ({measured[f'{label}_s']:.1f} s)",
+             f"{measured[f'{label}_stall_ms']:.0f} ms", f"idle {measured['idle_stall_ms']:.0f} ms",
+             "goal <= 100 ms")
+            for label in ("export", "import", "rotation") if f"{label}_s" in measured
+        ],
         ("peak RSS after unlock and filtering", f"{measured['rss_mib']:.0f} MiB",
          f"bare window {statistics.median(r['rss_mib'] for r in bare):.0f} MiB",
          "goal <= 150 MiB"),
+        *[
+            ("peak RSS after export, import and rotation",
+             f"{measured['rss_after_heavy_mib']:.0f} MiB", "", "")
+            for _ in range(1) if "rss_after_heavy_mib" in measured
+        ],
     ]  # fmt: skip
     print(f"Echo Vault GUI benchmark, {args.count:,} secrets, xcb on Xvfb, {os.cpu_count()} CPUs")
     each = zip(KEYSTROKE_QUERIES, measured["keystroke_ms_each"], strict=True)

@@ -6,6 +6,7 @@ the callback emits a signal, and Qt delivers it to the progress bar on the GUI t
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -15,6 +16,9 @@ from echo_vault_app.gui import prompts
 from echo_vault_app.gui.icons import icon
 from echo_vault_app.gui.signals import emit
 
+REPORT_INTERVAL = 0.05
+"""Seconds between progress signals within one stage."""
+
 
 class ProgressRelay(QObject):
     """``report(stage, done, total)`` may be called from any thread; ``progressed`` arrives on
@@ -22,7 +26,20 @@ class ProgressRelay(QObject):
 
     progressed = Signal(str, int, int)
 
+    def __init__(self, parent: QObject | None = None, interval: float = REPORT_INTERVAL) -> None:
+        super().__init__(parent)
+        self._interval = interval
+        self._last = (0.0, "")
+
     def report(self, stage: str, done: int, total: int) -> None:
+        # An export calls this once per secret; a queued signal each would pile 100,000 events
+        # onto the GUI thread, which then handles them in one long stretch. The bar is a
+        # person's view: a few updates a second, plus every change of stage and the end.
+        now = time.monotonic()
+        last_time, last_stage = self._last
+        if stage == last_stage and done < total and now - last_time < self._interval:
+            return
+        self._last = (now, stage)
         emit(self.progressed, stage, done, total)
 
     def drive(self, bar: QProgressBar) -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from echo_vault_app.core.gcpause import gc_paused, release
 from echo_vault_app.core.vault import Vault
 from echo_vault_app.errors import (
     BackupCorrupted,
@@ -228,12 +229,15 @@ def export_backup(
         WeakPassword, Conflict, BackupError, SecretNotFound, UsageError.
     """
     backup_format.check_backup_password(password)
-    payload = build_payload(vault, names=names, tags=tags, query=query)
-    count = len(payload["secrets"])
-    step = None if progress is None else (lambda done, total: progress("writing", done, total))
-    backup_format.write_backup(Path(path), password, payload, force=force, progress=step)
-
-    sections = {k: len(v) for k, v in payload.items() if isinstance(v, list) and k != "secrets"}
+    with gc_paused():
+        payload = build_payload(vault, names=names, tags=tags, query=query)
+        count = len(payload["secrets"])
+        step = None if progress is None else (lambda done, total: progress("writing", done, total))
+        backup_format.write_backup(Path(path), password, payload, force=force, progress=step)
+        sections = {k: len(v) for k, v in payload.items() if isinstance(v, list)}
+        del sections["secrets"]
+        release(payload["secrets"])
+        del payload
     try:
         with vault.transaction() as tx:
             vault.audit.record(
@@ -544,15 +548,19 @@ def import_backup(
     backup_merge.check_mode(mode)
     source = Path(path).name
     try:
-        payload = read_payload(path, password, progress)
-        records = records_from_payload(payload)
-        warnings = _template_warnings(records, known_templates)
-        sections = _section_items(payload, warnings)
-        del payload
-        return import_records(
-            vault, records, mode, sections=sections, warnings=warnings, source=source,
-            progress=progress,
-        )  # fmt: skip
+        with gc_paused():
+            payload = read_payload(path, password, progress)
+            records = records_from_payload(payload)
+            warnings = _template_warnings(records, known_templates)
+            sections = _section_items(payload, warnings)
+            del payload
+            result = import_records(
+                vault, records, mode, sections=sections, warnings=warnings, source=source,
+                progress=progress,
+            )  # fmt: skip
+            release(records)
+            del records, sections
+        return result
     except EchoVaultError as exc:
         _record_failure(vault, source, exc)
         raise

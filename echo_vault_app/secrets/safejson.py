@@ -24,6 +24,9 @@ DEFAULT_MAX_DEPTH = 32
 _STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_TOKEN = re.compile(_STRING.pattern + r"|[\[\]{}]", re.DOTALL)
+_ONE_PASS_LIMIT = 1024 * 1024
+"""Texts longer than this are measured token by token (see ``_nesting_depth_stepwise``)."""
 
 
 def nesting_depth(text: str) -> int:
@@ -32,8 +35,28 @@ def nesting_depth(text: str) -> int:
     >>> nesting_depth('{"a": [1, {"b": "[[["}]}')
     3
     """
+    if len(text) > _ONE_PASS_LIMIT:
+        return _nesting_depth_stepwise(text)
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def _nesting_depth_stepwise(text: str) -> int:
+    """The same measure, one token at a time.
+
+    A regular-expression pass over a whole backup (tens of MB) is one call that holds the
+    interpreter lock for most of a second, and every other thread, the desktop app's GUI thread
+    among them, waits that long. Stepping through the tokens costs more in total but lets
+    other threads in between steps.
+    """
+    depth, deepest = 0, None
+    for match in _TOKEN.finditer(text):
+        step = _DEPTH_STEP.get(match.group())
+        if step is None:
+            continue  # a string literal
+        depth += step
+        deepest = depth if deepest is None else max(deepest, depth)
+    return 0 if deepest is None else deepest
 
 
 def _refuse_constant(name: str) -> Any:

@@ -228,3 +228,19 @@ def test_bad_foreign_file_is_one_line(unlocked_app, tmp_path):
     dialog.read_file()
     assert dialog.report is None and dialog.message.message()
     assert "\n" not in dialog.message.message()
+
+
+def test_progress_relay_sends_a_few_updates_and_always_the_last(qtbot):
+    from echo_vault_app.gui.dialog_parts import ProgressRelay
+
+    relay = ProgressRelay()
+    seen: list[tuple[str, int, int]] = []
+    relay.progressed.connect(lambda stage, done, total: seen.append((stage, done, total)))
+    for done in range(1, 100_001):
+        relay.report("writing", done, 100_000)
+    relay.report("audit", 0, 0)
+
+    assert len(seen) < 100  # one per interval, not one per secret
+    assert seen[0] == ("writing", 1, 100_000)
+    assert ("writing", 100_000, 100_000) in seen
+    assert seen[-1] == ("audit", 0, 0)

@@ -71,3 +71,24 @@ def test_size_limit_and_encoding() -> None:
         safejson.loads(b"[" + b"1," * 10 + b"1]", max_bytes=10)
     with pytest.raises(ValidationError, match="UTF-8"):
         safejson.loads(b'["\xff"]')
+
+
+def test_stepwise_depth_agrees_with_the_one_pass_measure() -> None:
+    """Large texts are measured token by token; both ways must give the same depth."""
+    import random
+
+    rng = random.Random(7)
+    texts = ['{"a": [1, {"b": "[[["}]}', '[["\\"]]"]]', '"open [[[', "]]][", ""]
+    texts += [
+        "".join(rng.choice('[]{}"\\ab,:') for _ in range(rng.randint(0, 40))) for _ in range(5000)
+    ]
+    for text in texts:
+        assert safejson._nesting_depth_stepwise(text) == safejson.nesting_depth(text), text
+
+
+def test_a_large_document_is_still_measured() -> None:
+    deep = "[" * 40 + "]" * 40
+    text = '{"pad": "' + "x" * (safejson._ONE_PASS_LIMIT + 10) + '", "deep": ' + deep + "}"
+    assert safejson.nesting_depth(text) == 41
+    with pytest.raises(ValidationError):
+        safejson.loads(text, max_bytes=len(text) + 1, max_depth=32)
