@@ -504,6 +504,7 @@ def import_records(
                     progress("writing", done, total)
 
         backup_merge.apply(store, tx, counted(), action=action)
+        release(steps)  # each step holds the vault's current copy of a secret
         for name, items in (sections or {}).items():
             _SECTIONS[name].import_(vault, tx, items, mode)
         result = ImportResult(**vars(preview))
