@@ -14,7 +14,7 @@ import signal
 import socket
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSocketNotifier
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,10 @@ class TerminationWatcher(QObject):
 
     def _handle(self, signum: int, frame: object) -> None:
         log.info("received %s; locking and quitting", signal.Signals(signum).name)
-        self._on_signal()
+        # Quit from inside the event loop: a signal that arrives while the app is still
+        # starting (before ``exec()``) would otherwise ask a loop that is not yet running to
+        # stop, which Qt ignores, and the app would then run on.
+        QTimer.singleShot(0, self._on_signal)
 
     def close(self) -> None:
         for sig, previous in self._previous.items():

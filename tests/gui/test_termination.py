@@ -50,3 +50,23 @@ def test_signal_locks_and_quits_cleanly(tmp_path, signum):
     text = log.read_text(errors="replace")
     assert "locked vault" in text.split("unlocked vault", 1)[1]
     assert "Traceback" not in text
+
+
+STARTING_APP = """
+import os, signal, sys
+from PySide6.QtWidgets import QApplication
+from echo_vault_app.gui.termination import TerminationWatcher
+app = QApplication(sys.argv[:1])
+watcher = TerminationWatcher(app.quit)
+os.kill(os.getpid(), signal.SIGTERM)  # arrives while the app is still starting
+sys.exit(app.exec())
+"""
+
+
+def test_signal_during_start_up_still_quits():
+    """Watcher installed, event loop not yet running: the SIGTERM must not be lost."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-c", STARTING_APP], env=env, cwd=REPO, capture_output=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
