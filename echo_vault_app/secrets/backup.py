@@ -234,8 +234,7 @@ def export_backup(
         count = len(payload["secrets"])
         step = None if progress is None else (lambda done, total: progress("writing", done, total))
         backup_format.write_backup(Path(path), password, payload, force=force, progress=step)
-        sections = {k: len(v) for k, v in payload.items() if isinstance(v, list)}
-        del sections["secrets"]
+        sections = {k: len(v) for k, v in payload.items() if isinstance(v, list) and k != "secrets"}
         release(payload["secrets"])
         del payload
     try:

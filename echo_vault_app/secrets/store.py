@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -53,11 +54,10 @@ def history_aad(secret_id: int, version: int) -> bytes:
 
 
 # A vault has few distinct tag lists and templates but may have 100,000 summaries in memory
-# (the desktop app's browser): rows share one tuple per tag list and one string per template,
-# which also spares a json.loads per row.
-_SHARED_LIMIT = 4096
+# (the desktop app's browser): rows share one tuple per tag list and one interned string per
+# template, which also spares a json.loads per row.
+_SHARED_TAGS_LIMIT = 4096
 _shared_tags: dict[str, tuple[str, ...]] = {}
-_shared_templates: dict[str, str] = {}
 
 
 def _summary(row: Iterable[Any]) -> SecretSummary:
@@ -65,16 +65,12 @@ def _summary(row: Iterable[Any]) -> SecretSummary:
     tags = _shared_tags.get(tags_json)
     if tags is None:
         tags = tuple(json.loads(tags_json))
-        if len(_shared_tags) < _SHARED_LIMIT:
+        if len(_shared_tags) < _SHARED_TAGS_LIMIT:
             _shared_tags[tags_json] = tags
-    shared_template = _shared_templates.get(template)
-    if shared_template is None:
-        shared_template = template
-        if len(_shared_templates) < _SHARED_LIMIT:
-            _shared_templates[template] = template
     return SecretSummary(
-        sid, name, shared_template, tags, created, updated, expires, version, bool(fav), deleted
-    )
+        sid, name, sys.intern(template), tags, created, updated, expires, version, bool(fav),
+        deleted,
+    )  # fmt: skip
 
 
 def _check_fields(fields: Iterable[FieldValue]) -> tuple[FieldValue, ...]:
