@@ -16,6 +16,7 @@ from echo_vault_app.core.vault import Vault
 from echo_vault_app.secrets import SecretsManager
 from echo_vault_app.secrets.foreign_import import import_file, import_report
 from echo_vault_app.secrets.importers import ImportedEntry, ImportedField, ImportReport
+from tests.importer_samples import KEEPASSXC_CSV
 from tests.integration.backup_support import VAULT_PASSPHRASE, new_vault
 
 KEEPASSXC_XML = """<?xml version="1.0" encoding="utf-8" standalone="yes"?>
@@ -66,15 +67,6 @@ KEEPASSXC_XML = """<?xml version="1.0" encoding="utf-8" standalone="yes"?>
 </KeePassFile>
 """
 
-KEEPASSXC_CSV = (
-    '"Group","Title","Username","Password","URL","Notes","TOTP","Icon","Last Modified","Created"\n'
-    '"Root","GitHub","octo","gh-pass","https://github.com","line 1\nline ""2""",'
-    '"otpauth://totp/GitHub?secret=JBSWY3DPEHPK3PXP","0","2024-05-06T07:08:09Z",'
-    '"2023-01-02T03:04:05Z"\n'
-    '"Root/Work/DB","Postgres","app","pg-pass","","","","12","2024-01-01T00:00:00Z",'
-    '"2024-01-01T00:00:00Z"\n'
-    '"Root/Work/DB","Postgres","","","","just a note","","0","",""\n'
-)
 
 BITWARDEN = {
     "encrypted": False,

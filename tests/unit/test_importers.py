@@ -19,6 +19,7 @@ from echo_vault_app.errors import Conflict, UsageError, ValidationError
 from echo_vault_app.secrets.dotenv_export import render_dotenv, write_dotenv
 from echo_vault_app.secrets.importers import FORMATS, ImportReport, parse_file
 from echo_vault_app.secrets.importers.dotenv import parse_dotenv_text
+from tests.importer_samples import KEEPASSXC_CSV
 
 
 def fields_of(entry) -> dict[str, tuple[str, bool]]:
@@ -351,16 +352,6 @@ def test_keepass_xml_deep_groups_are_refused_without_recursion(tmp_path: Path) -
 
 
 # KeePassXC CSV
-
-KEEPASSXC_CSV = (
-    '"Group","Title","Username","Password","URL","Notes","TOTP","Icon","Last Modified","Created"\n'
-    '"Root","GitHub","octo","gh-pass","https://github.com","line 1\nline ""2""",'
-    '"otpauth://totp/GitHub?secret=JBSWY3DPEHPK3PXP","0","2024-05-06T07:08:09Z",'
-    '"2023-01-02T03:04:05Z"\n'
-    '"Root/Work/DB","Postgres","app","pg-pass","","","","12","2024-01-01T00:00:00Z",'
-    '"2024-01-01T00:00:00Z"\n'
-    '"Root/Work/DB","Postgres","","","","just a note","","0","",""\n'
-)
 
 
 def test_keepassxc_csv(tmp_path: Path) -> None:
