@@ -30,7 +30,7 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _secret_parsers(sub: argparse._SubParsersAction) -> None:
+def _set_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("set", help="store a secret (values from a prompt, stdin or files)")
     p.add_argument("name")
     p.add_argument("--template", "-t", help="credential template id (see `templates`)")
@@ -56,6 +56,8 @@ def _secret_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=sc.cmd_set)
 
+
+def _get_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("get", help="print a value (on a terminal only with --show)")
     p.add_argument("name")
     p.add_argument("--field", "-f")
@@ -63,12 +65,16 @@ def _secret_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="whole secret with fields as JSON")
     p.set_defaults(func=sc.cmd_get)
 
+
+def _clip_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("clip", help="copy a value to the clipboard and clear it again")
     p.add_argument("name")
     p.add_argument("--field", "-f")
     p.add_argument("--seconds", type=int, default=10)
     p.set_defaults(func=sc.cmd_clip)
 
+
+def _list_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list secret names")
     p.add_argument("--tag")
     p.add_argument("--prefix")
@@ -77,62 +83,84 @@ def _secret_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=sc.cmd_list)
 
+
+def _search_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="search names, tags, notes and non-secret fields")
     p.add_argument("query")
     p.add_argument("--limit", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=sc.cmd_search)
 
+
+def _rm_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rm", help="move a secret to the trash")
     p.add_argument("name")
     p.add_argument("--purge", action="store_true", help="delete for good, skipping the trash")
     p.set_defaults(func=sc.cmd_rm)
 
+
+def _restore_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("restore", help="bring a secret back from the trash")
     p.add_argument("name")
     p.set_defaults(func=sc.cmd_restore)
 
+
+def _trash_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("trash", help="list or empty the trash")
     p.add_argument("--empty", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=sc.cmd_trash)
 
+
+def _history_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("history", help="list a secret's versions, or restore one")
     p.add_argument("name")
     p.add_argument("--restore", type=int, metavar="VERSION")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=sc.cmd_history)
 
+
+def _expiring_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("expiring", help="secrets that expired or expire soon")
     p.add_argument("--days", type=float, default=3)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=sc.cmd_expiring)
 
+
+def _templates_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("templates", help="list credential templates")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=sc.cmd_templates)
 
 
-def _vault_parsers(sub: argparse._SubParsersAction) -> None:
+def _init_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create a vault (prints the recovery key once)")
     p.add_argument("--kdf-seconds", type=float, default=0.5, help="Argon2id time target")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=vc.cmd_init)
 
+
+def _status_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="where the vault is and how it unlocks")
     p.add_argument("--unlock", action="store_true", help="also unlock and count secrets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=vc.cmd_status)
 
+
+def _passphrase_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("passphrase", help="add or change the passphrase")
     p.add_argument("action", choices=["add", "change"])
     p.add_argument("--kdf-seconds", type=float, default=0.5)
     p.set_defaults(func=vc.cmd_passphrase)
 
+
+def _keyring_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keyring", help="keep the vault key in the system keyring, or not")
     p.add_argument("action", choices=["seal", "forget"])
     p.set_defaults(func=vc.cmd_keyring)
 
+
+def _audit_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="show or verify the audit trail")
     p.add_argument("what", nargs="?", choices=["find-value"], help="find-value: value on stdin")
     p.add_argument("--verify", action="store_true")
@@ -141,6 +169,28 @@ def _vault_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=vc.cmd_audit)
+
+
+# The vault's own commands, each built only when named (argparse and its gettext look-ups
+# cost about a millisecond per sub-command, paid by every `get`).
+CORE: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+    "init": _init_parser,
+    "status": _status_parser,
+    "passphrase": _passphrase_parser,
+    "keyring": _keyring_parser,
+    "audit": _audit_parser,
+    "set": _set_parser,
+    "get": _get_parser,
+    "clip": _clip_parser,
+    "list": _list_parser,
+    "search": _search_parser,
+    "rm": _rm_parser,
+    "restore": _restore_parser,
+    "trash": _trash_parser,
+    "history": _history_parser,
+    "expiring": _expiring_parser,
+    "templates": _templates_parser,
+}
 
 
 # Command groups that pull in heavy libraries (PyJWT, Starlette, uvicorn…) are imported only
@@ -186,16 +236,17 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--no-keyring", action="store_true", help="do not use the OS keyring")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
-    _vault_parsers(sub)
-    _secret_parsers(sub)
     args = list(argv or [])
     word = command_word(args)
     owners = [module for module, words in EXTENSIONS.items() if word in words]
     wants_all = (
         argv is None
         or (word is None and ("-h" in args or "--help" in args))
-        or (word is not None and not owners and word not in sub.choices)
+        or (word is not None and not owners and word not in CORE)
     )
+    for name, add in CORE.items():
+        if wants_all or name == word:
+            add(sub)
     for module_name in owners or (list(EXTENSIONS) if wants_all else []):
         module = __import__(module_name, fromlist=["register"])
         module.register(sub)
