@@ -29,17 +29,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from echo_vault_app.errors import NotFound, ValidationError
 from echo_vault_app.secrets import safejson
-from echo_vault_app.secrets.dburl import parse_database_url
-from echo_vault_app.secrets.value_checks import VALIDATORS, parse_dotenv, split_list
-from echo_vault_app.secrets.value_checks import Invalid as _Invalid
 
-# ``parse_dotenv`` is part of this module's public face (the dotenv template's own parser).
+# The value checks (regular expressions, the database-URL parser) load on first use: reading a
+# secret needs only the template's field list, and every CLI call would pay for them otherwise.
 __all__ = [
-    "VALIDATORS",
     "Template",
     "TemplateField",
     "TemplateProblem",
@@ -47,6 +43,14 @@ __all__ = [
     "load_templates",
     "parse_dotenv",
 ]
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """The ``dotenv`` template's parser: ``KEY=value`` lines to a dict, errors with line numbers."""
+    from echo_vault_app.secrets.value_checks import parse_dotenv as parse
+
+    return parse(text)
+
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +179,8 @@ def _is_printable_id(value: object) -> bool:
 
 
 def _validate(template: Template, values: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
+    from echo_vault_app.secrets.value_checks import Invalid
+
     declared = {f.name for f in template.fields}
     for name in values:
         if name in declared:
@@ -189,7 +195,7 @@ def _validate(template: Template, values: Mapping[str, str | bytes]) -> dict[str
     for spec in template.fields:
         try:
             value = _normalise_value(spec, values.get(spec.name))
-        except _Invalid as exc:
+        except Invalid as exc:
             raise _FieldInvalid(spec.name, str(exc)) from None
         if value is not None:
             result[spec.name] = value
@@ -207,6 +213,9 @@ def _validate(template: Template, values: Mapping[str, str | bytes]) -> dict[str
 
 
 def _normalise_value(spec: TemplateField, value: object) -> str | bytes | None:
+    from echo_vault_app.secrets.value_checks import VALIDATORS, split_list
+    from echo_vault_app.secrets.value_checks import Invalid as _Invalid
+
     if value is None:
         return None
     if not isinstance(value, str | bytes):
@@ -261,6 +270,10 @@ def _filled_by_url(template: Template, spec: TemplateField, values: Mapping[str,
 
 def _move_database_passwords(template: Template, result: dict[str, str | bytes]) -> None:
     """Keep a database URL's password out of plain metadata: move it to the sealed field."""
+    from urllib.parse import urlsplit
+
+    from echo_vault_app.secrets.dburl import parse_database_url
+
     for spec in template.fields:
         url = result.get(spec.name)
         if spec.validator != "database_url" or spec.secret or not isinstance(url, str):
@@ -307,7 +320,7 @@ def load_templates(user_dir: Path | None = None) -> TemplateRegistry:
     problems: list[TemplateProblem] = []
     for name, text in _builtin_sources():
         try:
-            template = _parse_template(_loads(text), BUILTIN_SOURCE, None)
+            template = _parse_template(_loads(text), BUILTIN_SOURCE, None, checked=True)
         except _TemplateInvalid as exc:
             log.error("skipped built-in template %s: %s", name, exc.message)
             problems.append(TemplateProblem(f"builtin:{name}", exc.message))
@@ -436,7 +449,13 @@ def _check_keys(obj: Any, spec: Mapping[str, tuple[tuple[type, ...], bool]], whe
     return problems
 
 
-def _parse_template(data: Any, source: str, path: str | None) -> Template:
+def _parse_template(data: Any, source: str, path: str | None, *, checked: bool = False) -> Template:
+    """Build a template from a file's JSON; ``checked`` files skip the costly value checks.
+
+    Built-in files are ``checked``: the test suite loads each of them as a user file too, so
+    their patterns compile and their examples pass. Compiling those patterns and validating
+    those examples again would cost every start of the CLI about 10 ms.
+    """
     problems = _check_keys(data, _TEMPLATE_KEYS, "template")
     if problems:
         raise _TemplateInvalid(*problems)
@@ -456,7 +475,7 @@ def _parse_template(data: Any, source: str, path: str | None) -> Template:
         if field_problems:
             problems.extend(field_problems)
             continue
-        field, field_problems = _parse_field(raw, f"field {raw['name'][:40]!r}")
+        field, field_problems = _parse_field(raw, f"field {raw['name'][:40]!r}", checked)
         problems.extend(field_problems)
         if any(f.name == field.name for f in fields):
             problems.append(f"field name {field.name[:40]!r} is used twice")
@@ -474,13 +493,13 @@ def _parse_template(data: Any, source: str, path: str | None) -> Template:
         path=path,
     )
     if not problems:
-        problems.extend(_check_template_links(template))
+        problems.extend(_check_template_links(template, checked))
     if problems:
         raise _TemplateInvalid(*problems)
     return template
 
 
-def _parse_field(raw: dict[str, Any], where: str) -> tuple[TemplateField, list[str]]:
+def _parse_field(raw: dict[str, Any], where: str, checked: bool) -> tuple[TemplateField, list[str]]:
     field = TemplateField(
         name=raw["name"],
         label=raw["label"].strip(),
@@ -499,10 +518,14 @@ def _parse_field(raw: dict[str, Any], where: str) -> tuple[TemplateField, list[s
         problems.append(f"{where} label must be one line of 1-100 characters")
     if field.kind not in KINDS:
         problems.append(f"{where} kind must be one of {', '.join(sorted(KINDS))}")
-    if field.validator is not None and field.validator not in VALIDATORS:
-        problems.append(f"{where} validator must be one of {', '.join(sorted(VALIDATORS))}")
     if not field.help.isprintable() or len(field.help) > 300:
         problems.append(f"{where} help must be one line of at most 300 characters")
+    if checked:
+        return field, problems
+    from echo_vault_app.secrets.value_checks import VALIDATORS
+
+    if field.validator is not None and field.validator not in VALIDATORS:
+        problems.append(f"{where} validator must be one of {', '.join(sorted(VALIDATORS))}")
     if field.pattern is not None:
         problems.extend(_check_pattern(field.pattern, where))
     return field, problems
@@ -519,7 +542,7 @@ def _check_pattern(pattern: str, where: str) -> list[str]:
     return []
 
 
-def _check_template_links(template: Template) -> list[str]:
+def _check_template_links(template: Template, checked: bool) -> list[str]:
     names = {f.name for f in template.fields}
     problems = []
     if template.primary_field not in names:
@@ -529,10 +552,14 @@ def _check_template_links(template: Template) -> list[str]:
     if template.username_field is not None and template.username_field not in names:
         problems.append("username_field must name one of the fields")
 
+    if checked:
+        return problems
+    from echo_vault_app.secrets.value_checks import Invalid
+
     for field in template.fields:
         if field.example:
             try:
                 _normalise_value(field, field.example)
-            except _Invalid as exc:
+            except Invalid as exc:
                 problems.append(f"field {field.name!r} example is refused: {exc}")
     return problems

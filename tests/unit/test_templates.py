@@ -93,6 +93,42 @@ def test_every_builtin_loads_without_problems(registry):
             template.field(template.username_field)
 
 
+def test_every_builtin_passes_the_checks_a_user_file_gets(tmp_path):
+    """Built-ins load without re-checking patterns and examples; this is where they are checked."""
+    folder = resources.files("echo_vault_app") / "resources" / "templates"
+    files = [entry for entry in folder.iterdir() if entry.name.endswith(".json")]
+    for entry in files:
+        data = json.loads(entry.read_text("utf-8"))
+        data["id"] = "copy-" + data["id"]
+        (tmp_path / entry.name).write_text(json.dumps(data), "utf-8")
+
+    loaded = load_templates(tmp_path)
+    assert loaded.problems == []
+    assert len([t for t in loaded.all() if t.source == "user"]) == len(files)
+
+
+def test_a_user_file_with_a_bad_pattern_or_example_is_still_refused(tmp_path):
+    folder = resources.files("echo_vault_app") / "resources" / "templates"
+    data = json.loads((folder / "aws.json").read_text("utf-8"))
+    data["id"] = "my-aws"
+    (tmp_path / "a.json").write_text(json.dumps(data), "utf-8")
+    broken_pattern = json.loads(json.dumps(data))
+    broken_pattern["id"] = "my-aws-2"
+    next(f for f in broken_pattern["fields"] if f.get("pattern"))["pattern"] = "(unclosed"
+    (tmp_path / "b.json").write_text(json.dumps(broken_pattern), "utf-8")
+    bad_example = json.loads(json.dumps(data))
+    bad_example["id"] = "my-aws-3"
+    next(f for f in bad_example["fields"] if f.get("pattern"))["example"] = "not it"
+    (tmp_path / "c.json").write_text(json.dumps(bad_example), "utf-8")
+
+    loaded = load_templates(tmp_path)
+    assert {t.id for t in loaded.all() if t.source == "user"} == {"my-aws"}
+    reasons = [problem.message for problem in loaded.problems]
+    assert len(reasons) == 2
+    assert any("is not a valid regular expression" in reason for reason in reasons)
+    assert any("example is refused" in reason for reason in reasons)
+
+
 def test_all_is_sorted_by_name_and_get_refuses_unknown_ids(registry):
     names = [t.name.casefold() for t in registry.all()]
     assert names == sorted(names)
