@@ -7,6 +7,7 @@ environment as it is when a vault is opened.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "echo-vault"
@@ -26,9 +27,28 @@ def default_vault_path() -> Path:
     configured = os.environ.get(ENV_PATH)
     if configured:
         return Path(configured).expanduser()
-    import platformdirs  # only when ECHO_VAULT_PATH is unset: it costs a CLI call ~10 ms
+    xdg = _xdg_data_home()
+    if xdg is not None:
+        return xdg / APP_NAME / "vault"
+    import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "vault"
+
+
+def _xdg_data_home() -> Path | None:
+    """The XDG data folder on Linux and the BSDs, as platformdirs finds it, without its import.
+
+    Importing platformdirs (and the tempfile, shutil and random modules it pulls in) costs
+    every CLI call about 6 ms; the XDG rule it applies here is two lines. Other platforms, and
+    a home folder that is not an absolute path, are left to platformdirs.
+    """
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    configured = os.environ.get("XDG_DATA_HOME", "")
+    if os.path.isabs(configured):
+        return Path(configured)
+    home = os.path.expanduser("~")
+    return Path(home, ".local", "share") if os.path.isabs(home) else None
 
 
 def env_flag(name: str, default: bool) -> bool:
