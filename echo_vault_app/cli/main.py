@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from echo_vault_app import __version__
 from echo_vault_app.cli import secret_commands as sc
@@ -23,8 +25,45 @@ log = logging.getLogger(__name__)
 Command = Callable[[Context, argparse.Namespace], int]
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, sized to the terminal without importing ``shutil``.
+
+    argparse builds a formatter for every ``add_argument`` and asks ``shutil`` for the width,
+    whose import (with bz2 and lzma) costs every call of the CLI about 3 ms.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    """``COLUMNS``, else the width of the terminal on stdout, else 80 (as ``shutil`` decides)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse prints usage plus error; users of a vault CLI get one line and exit 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
