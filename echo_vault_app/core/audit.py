@@ -21,8 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from echo_vault_app.errors import AuditError
 
@@ -49,8 +48,7 @@ def current_actor() -> str | None:
     return _SCOPED_ACTOR.get()
 
 
-@dataclass(frozen=True)
-class AuditEvent:
+class AuditEvent(NamedTuple):
     seq: int
     ts: float
     actor: str
@@ -61,8 +59,7 @@ class AuditEvent:
     value_hash: str | None
 
 
-@dataclass(frozen=True)
-class AuditVerification:
+class AuditVerification(NamedTuple):
     ok: bool
     checked: int
     first_bad_seq: int | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -58,8 +58,7 @@ def normalize_passphrase(passphrase: str) -> bytes:
     return unicodedata.normalize("NFC", passphrase).encode("utf-8")
 
 
-@dataclass(frozen=True)
-class Argon2Params:
+class Argon2Params(NamedTuple):
     """Argon2id cost parameters as stored in a slot or a backup header."""
 
     memory_kib: int

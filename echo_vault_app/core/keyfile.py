@@ -14,9 +14,8 @@ import fcntl
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from echo_vault_app.core.crypto import Argon2Params
 from echo_vault_app.core.fsutil import atomic_write
@@ -42,14 +41,12 @@ def b64d(text: object, what: str, *, max_len: int = 4096) -> bytes:
         raise KeyFileDamaged(f"vault.keys is damaged: {what} is malformed") from exc
 
 
-@dataclass
-class WrappedDataKey:
+class WrappedDataKey(NamedTuple):
     version: int
     wrapped: bytes
 
 
-@dataclass
-class Slot:
+class Slot(NamedTuple):
     kind: str
     wrapped: bytes
     salt: bytes = b""
@@ -57,13 +54,24 @@ class Slot:
     created: float = 0.0
 
 
-@dataclass
 class KeyFile:
-    vault_id: str
-    created: float
-    data_key: WrappedDataKey
-    pending_data_key: WrappedDataKey | None = None
-    slots: dict[str, Slot] = field(default_factory=dict)
+    """The contents of ``vault.keys``; rotation and re-sealing change it in place, then save."""
+
+    __slots__ = ("vault_id", "created", "data_key", "pending_data_key", "slots")
+
+    def __init__(
+        self,
+        vault_id: str,
+        created: float,
+        data_key: WrappedDataKey,
+        pending_data_key: WrappedDataKey | None = None,
+        slots: dict[str, Slot] | None = None,
+    ) -> None:
+        self.vault_id = vault_id
+        self.created = created
+        self.data_key = data_key
+        self.pending_data_key = pending_data_key
+        self.slots: dict[str, Slot] = {} if slots is None else slots
 
     def to_json(self) -> bytes:
         doc: dict[str, Any] = {

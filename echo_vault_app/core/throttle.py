@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from echo_vault_app.core.fsutil import atomic_write
@@ -22,11 +21,20 @@ MAX_DELAY_SECONDS = 15 * 60
 MAX_QUEUED_EVENTS = 200
 
 
-@dataclass
 class ThrottleState:
-    failures: int = 0
-    last_failure: float = 0.0
-    queued: list[tuple[float, str]] = field(default_factory=list)
+    """Failures so far, when the last was, and failed attempts not yet in the audit trail."""
+
+    __slots__ = ("failures", "last_failure", "queued")
+
+    def __init__(
+        self,
+        failures: int = 0,
+        last_failure: float = 0.0,
+        queued: list[tuple[float, str]] | None = None,
+    ) -> None:
+        self.failures = failures
+        self.last_failure = last_failure
+        self.queued: list[tuple[float, str]] = [] if queued is None else queued
 
     def delay(self) -> float:
         if self.failures < FREE_ATTEMPTS:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from echo_vault_app.config import ENV_MASTER_KEY
 from echo_vault_app.core import keyring_slot, slots, throttle
@@ -28,8 +28,7 @@ from echo_vault_app.errors import (
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class UnlockRequest:
+class UnlockRequest(NamedTuple):
     passphrase: str | None = None
     recovery_key: str | None = None
     master_key: str | None = None
@@ -38,11 +37,10 @@ class UnlockRequest:
     keyring_backend: object | None = None
 
 
-@dataclass
-class UnlockResult:
+class UnlockResult(NamedTuple):
     vault_key: bytes
     method: str
-    notices: list[str] = field(default_factory=list)
+    notices: list[str]
     reseal_keyring: bool = False
     keyring_backend: object | None = None
 

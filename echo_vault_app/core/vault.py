@@ -14,8 +14,8 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from echo_vault_app import config
 from echo_vault_app.core import keyring_slot, slots, storage, throttle
@@ -86,15 +86,13 @@ def _connect_any(
     raise DatabaseDamaged("vault.db does not decrypt with this vault's key (damaged or replaced)")
 
 
-@dataclass
-class CreatedVault:
+class CreatedVault(NamedTuple):
     vault: Vault
     recovery_key: str
-    notices: list[str] = field(default_factory=list)
+    notices: list[str]
 
 
-@dataclass(frozen=True)
-class VaultInfo:
+class VaultInfo(NamedTuple):
     """What can be learnt about a vault folder without unlocking it."""
 
     folder: Path

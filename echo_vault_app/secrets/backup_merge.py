@@ -181,7 +181,7 @@ def _merge(local: SecretRecord, incoming: SecretRecord, states: list[HistoryEntr
 
     version = max(local.version + 1, incoming.version, len(others) + 1)
     first = version - len(others)
-    history = tuple(replace(s, version=first + i) for i, s in enumerate(others))
+    history = tuple(s._replace(version=first + i) for i, s in enumerate(others))
     return replace(
         winner_record,
         created=min(local.created, incoming.created),

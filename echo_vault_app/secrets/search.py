@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from echo_vault_app.errors import UsageError
 
@@ -37,12 +37,11 @@ _STATES = {"expired", "expiring", "favourite", "favorite"}
 _TOKEN = re.compile(r'([+-]?)(?:(\w+):)?("([^"]*)"?|\S+)')
 
 
-@dataclass
-class CompiledQuery:
+class CompiledQuery(NamedTuple):
     """A WHERE fragment over ``secrets s`` and its parameters."""
 
     where: str
-    params: list[object] = field(default_factory=list)
+    params: list[object]
 
 
 def words(text: str) -> list[str]:

@@ -26,9 +26,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from echo_vault_app.errors import NotFound, ValidationError
 from echo_vault_app.secrets import safejson
@@ -74,8 +73,7 @@ FIELD_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 EXTRA_FIELD_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,127}")
 
 
-@dataclass(frozen=True)
-class TemplateField:
+class TemplateField(NamedTuple):
     """One field of a credential: how it is stored, shown and checked."""
 
     name: str
@@ -89,8 +87,7 @@ class TemplateField:
     example: str
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     """A kind of credential. ``primary_field`` is what "copy secret" copies."""
 
     id: str
@@ -118,8 +115,7 @@ class Template:
             return True
 
 
-@dataclass(frozen=True)
-class TemplateProblem:
+class TemplateProblem(NamedTuple):
     """A user template file that was skipped, and why (one line)."""
 
     path: str

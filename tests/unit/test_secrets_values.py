@@ -282,3 +282,18 @@ def test_put_many_writes_all_or_nothing(make_vault):
         manager.store.put_many(bad)
     assert manager.store.summary("bulk/0").version == 1
     assert manager.audit_verify().ok
+
+
+# -- what a record shows when printed ----------------------------------------------------------
+
+
+def test_a_secret_printed_or_logged_by_mistake_shows_no_value(manager) -> None:
+    marker = "Marker-7f3a-never-print-me"
+    manager.store_secret("svc/printed", marker)
+    manager.store_secret("svc/bytes", marker.encode())
+    for name in ("svc/printed", "svc/bytes"):
+        secret = manager.get(name)
+        shown = [repr(secret), str(secret), repr(secret.fields), f"{secret.fields[0]}"]
+        for text in shown:
+            assert marker not in text
+            assert "hidden" in text
