@@ -249,19 +249,29 @@ class VaultService(QObject):
         thread's own calls are never queued behind a 100,000-row read. Filters with a group
         prefix or a special view fall back to :meth:`search`.
 
-        Pages come from ``SecretStore.summaries(after=…, limit=…)`` (keyset paging on the
-        name index), so each page costs the same however deep into the list it is. ``cancelled``
-        is asked between pages: a load that a newer filter superseded stops there (returning
-        what it has) instead of holding the vault and the interpreter while the user types.
+        The whole vault comes in keyset pages on the name index
+        (``SecretStore.summaries(after=…, limit=…)``), each as cheap as the first. A search
+        runs once for the ids of its matches in name order, and the rows follow in pages by
+        id: paging the search itself would repeat it, and its sort, for every page, holding the
+        vault just when the user types the next letter. ``cancelled`` is asked between pages:
+        a load that a newer filter superseded stops there, returning what it has.
         """
         if flt.prefix or flt.special:
             rows = self.search(flt)
             folded = after.casefold()
             return [s for s in rows if s.name.casefold() > folded]
         store = self.manager.store
+        query = flt.query.strip()
         result: list[SecretSummary] = []
+        if query or flt.tag is not None:
+            ids = store.matching_ids(query, tag=flt.tag, after=after)
+            for start in range(0, len(ids), page):
+                if cancelled is not None and cancelled():
+                    break
+                result.extend(store.summaries_by_id(ids[start : start + page]))
+            return result
         while cancelled is None or not cancelled():
-            batch = store.summaries(flt.query.strip(), tag=flt.tag, after=after, limit=page)
+            batch = store.summaries(query, tag=flt.tag, after=after, limit=page)
             result.extend(batch)
             if len(batch) < page:
                 break

@@ -14,7 +14,7 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from echo_vault_app.core.vault import Vault
@@ -71,6 +71,35 @@ def _summary(row: Iterable[Any]) -> SecretSummary:
         sid, name, sys.intern(template), tags, created, updated, expires, version, bool(fav),
         deleted,
     )  # fmt: skip
+
+
+def _matching_sql(
+    columns: str, query: str, tag: str | None, after: str | None, limit: int | None
+) -> tuple[str, list[object]]:
+    compiled = compile_query(query)
+    sql = f"SELECT {columns} FROM secrets s WHERE s.deleted IS NULL AND {compiled.where}"
+    args = list(compiled.params)
+    if tag is not None:
+        sql += " AND s.id IN (SELECT secret_id FROM secret_tags WHERE tag = ?)"
+        args.append(tag)
+    if after is not None:
+        sql += " AND s.name > ? COLLATE NOCASE"
+        args.append(after)
+    sql += " ORDER BY s.name COLLATE NOCASE"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return sql, args
+
+
+@contextlib.contextmanager
+def _search_errors() -> Iterator[None]:
+    """An FTS5 syntax error is a usage problem, not a crash."""
+    try:
+        yield
+    except Exception as exc:
+        if "fts5" in str(exc).lower():
+            raise UsageError("the search query could not be understood") from exc
+        raise
 
 
 def _check_fields(fields: Iterable[FieldValue]) -> tuple[FieldValue, ...]:
@@ -498,26 +527,32 @@ class SecretStore:
         after: str | None = None,
     ) -> list[SecretSummary]:
         """Summaries in name order; ``after`` + ``limit`` read them page by page (keyset)."""
-        compiled = compile_query(query)
-        sql = f"SELECT {_SUMMARY_COLUMNS} FROM secrets s WHERE s.deleted IS NULL"
-        sql += f" AND {compiled.where}"
-        args = list(compiled.params)
-        if tag is not None:
-            sql += " AND s.id IN (SELECT secret_id FROM secret_tags WHERE tag = ?)"
-            args.append(tag)
-        if after is not None:
-            sql += " AND s.name > ? COLLATE NOCASE"
-            args.append(after)
-        sql += " ORDER BY s.name COLLATE NOCASE"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        sql, args = _matching_sql(_SUMMARY_COLUMNS, query, tag, after, limit)
+        with self.vault.read() as conn, _search_errors():
+            return [_summary(row) for row in conn.execute(sql, args)]
+
+    def matching_ids(
+        self, query: str = "", *, tag: str | None = None, after: str | None = None
+    ) -> list[int]:
+        """Ids of the matching live secrets, in name order.
+
+        With :meth:`summaries_by_id`, a reader loads a large result in small pieces after one
+        search, where keyset pages would run the whole search (and its sort) again per page.
+        """
+        sql, args = _matching_sql("s.id", query, tag, after, None)
+        with self.vault.read() as conn, _search_errors():
+            return [row[0] for row in conn.execute(sql, args)]
+
+    def summaries_by_id(self, ids: Sequence[int]) -> list[SecretSummary]:
+        """Summaries of ``ids`` in the order given; ids no longer live are left out."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM secrets s"
+        sql += f" WHERE s.deleted IS NULL AND s.id IN ({marks})"
         with self.vault.read() as conn:
-            try:
-                return [_summary(row) for row in conn.execute(sql, args)]
-            except Exception as exc:  # an FTS5 syntax error is a usage problem, not a crash
-                if "fts5" in str(exc).lower():
-                    raise UsageError("the search query could not be understood") from exc
-                raise
+            found = {row[0]: _summary(row) for row in conn.execute(sql, list(ids))}
+        return [found[i] for i in ids if i in found]
 
     def expiring(self, within_seconds: float = 3 * 24 * 3600) -> list[SecretSummary]:
         limit = time.time() + within_seconds

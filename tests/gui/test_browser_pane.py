@@ -246,3 +246,21 @@ def test_superseded_load_stops_reading_pages(unlocked_app):
 
     partial = service.search_after(Filter(), "", page=1, cancelled=cancelled)
     assert len(partial) == 2 and len(pages) == 3
+
+
+def test_a_search_loads_in_pages_after_one_query_and_stops_when_superseded(unlocked_app):
+    service = unlocked_app.service
+    search = Filter(query="-github")  # every demo secret but one, as a search
+    every = service.search(search)
+    assert len(every) >= 4
+    first = every[0].name
+    assert service.search_after(search, first, page=1) == every[1:]
+
+    asked: list[int] = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # a newer filter arrived while the first page was read
+
+    partial = service.search_after(search, first, page=1, cancelled=cancelled)
+    assert partial == every[1:2]

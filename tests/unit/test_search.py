@@ -123,6 +123,32 @@ def test_limit(manager) -> None:
     assert len(manager.search("", limit=2)) == 2
 
 
+@pytest.mark.parametrize("query", ["", "payments", "prod", "tag:payments", "-prod", "is:expired"])
+@pytest.mark.parametrize("after", [None, "aws/prod", "soon/token"])
+def test_ids_then_summaries_by_id_give_the_same_rows_as_a_search(manager, query, after) -> None:
+    store = manager.store
+    expected = store.summaries(query, after=after)
+    ids = store.matching_ids(query, after=after)
+    assert ids == [s.id for s in expected]
+    pieces = [store.summaries_by_id(ids[i : i + 2]) for i in range(0, len(ids), 2)]
+    assert [s for piece in pieces for s in piece] == expected
+
+
+def test_summaries_by_id_keep_the_order_given_and_leave_out_what_is_not_live(manager) -> None:
+    store = manager.store
+    live = store.summaries("")
+    trashed = store.trashed()
+    assert trashed and all(s.deleted for s in trashed)
+    wanted = [live[2].id, trashed[0].id, live[0].id, 10_000_000, live[1].id]
+    assert store.summaries_by_id(wanted) == [live[2], live[0], live[1]]
+    assert store.summaries_by_id([]) == []
+
+
+def test_matching_ids_refuse_an_unknown_state_as_a_usage_error(manager) -> None:
+    with pytest.raises(UsageError):
+        manager.store.matching_ids("is:bogus")
+
+
 @pytest.mark.parametrize(
     "query",
     ['"', '""', "*", "AND OR NOT (", "(", ")", "NEAR(a b)", "a OR", "^", "-", "+", ":",
