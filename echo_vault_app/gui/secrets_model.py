@@ -18,6 +18,11 @@ from echo_vault_app.secrets.model import SecretSummary
 
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("name", "type", "tags", "updated", "expires")
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_SERVED = frozenset({_DISPLAY, _ACCESSIBLE, _DECORATION, _TOOLTIP, int(SUMMARY_ROLE)})
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -91,29 +96,32 @@ class SecretsTableModel(QAbstractTableModel):
             return self._headers[section]
         return None
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+    def data(self, index: _Index, role: int = _DISPLAY) -> object:
+        # Called for every visible cell and role on each repaint (seven roles a cell, about 800
+        # calls a screen), so roles the model does not serve leave at the first line.
+        if role not in _SERVED:
             return None
-        summary = self._rows[index.row()]
-        column = COLUMNS[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        row = index.row()
+        if not 0 <= row < len(self._rows):
+            return None
+        summary = self._rows[row]
+        column = index.column()
+        if role in (_DISPLAY, _ACCESSIBLE):
             return self._display(summary, column)
-        if role == Qt.ItemDataRole.ToolTipRole and column == "name":
-            return summary.name
-        if role == Qt.ItemDataRole.DecorationRole and column == "name" and summary.favourite:
-            return icon("star")
-        if role == SUMMARY_ROLE:
-            return summary
-        return None
+        if role == _DECORATION:
+            return icon("star") if column == 0 and summary.favourite else None
+        if role == _TOOLTIP:
+            return summary.name if column == 0 else None
+        return summary
 
-    def _display(self, summary: SecretSummary, column: str) -> str:
-        if column == "name":
+    def _display(self, summary: SecretSummary, column: int) -> str:
+        if column == 0:
             return summary.name
-        if column == "type":
+        if column == 1:
             return self._template_name(summary.template)
-        if column == "tags":
+        if column == 2:
             return ", ".join(summary.tags)
-        if column == "updated":
+        if column == 3:
             return _day(summary.updated)
         if summary.expires is None:
             return ""
