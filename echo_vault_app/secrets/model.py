@@ -4,8 +4,9 @@ Summaries never hold values: they are what listing, searching and the browser's 
 Only :class:`Secret` (from get, reveal, copy) carries decrypted fields.
 
 The records are named tuples rather than dataclasses: building a dataclass generates and
-compiles its methods when the module is imported, and the records on the path of a CLI call
-(here and in the core) cost every call of ``echo-vault-cli`` about 30 ms that way.
+compiles its methods when the module is imported (and imports ``inspect``), and the twenty
+records on the path of a CLI call, here and in the core, cost every call of ``echo-vault-cli``
+10–20 ms that way (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
