@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages Echo Vault needs beyond Python: Qt's X11/Wayland libraries for
-# the desktop app, and for the tests a real Secret Service (gnome-keyring on D-Bus), Xvfb and
-# the desktop-file validators. Installs only what is missing; without root it prints the
-# command instead. Usage: scripts/system-packages.sh [app|test]
+# the desktop app, and for the tests a real Secret Service (gnome-keyring on D-Bus), Xvfb, the
+# desktop-file validators, and a tray host (trayer) with xdotool for the start-in-tray test.
+# Installs only what is missing; without root it prints the command instead.
+# Usage: scripts/system-packages.sh [app|test]
 set -euo pipefail
 
 app_packages=(
@@ -10,7 +11,7 @@ app_packages=(
     libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
     libxcb-randr0 libxcb-render-util0 libxcb-image0
 )
-test_packages=(gnome-keyring dbus dbus-x11 xvfb xauth desktop-file-utils appstream binutils)
+test_packages=(gnome-keyring dbus dbus-x11 xvfb xauth desktop-file-utils appstream binutils trayer xdotool)
 
 wanted=("${app_packages[@]}")
 if [ "${1:-app}" = "test" ]; then

@@ -76,6 +76,7 @@ class EchoVaultApp(QObject):
         self.copier.unlock_needed.connect(self._on_copier_unlock_needed)
         if with_tray:
             self._install_tray()
+        self._apply_close_behaviour()
 
     def _install_panes(self) -> None:
         """Register every pane as a function: each is built when first needed, after unlock."""
@@ -203,14 +204,35 @@ class EchoVaultApp(QObject):
         from echo_vault_app.gui.tray import TrayController
 
         self.tray = TrayController(self)
+        if self.has_tray:
+            # A tray app lives on with no window open: closing a dialog while the main window
+            # sits in the tray must not end it. Quit stays explicit (menu, tray, Ctrl+Q).
+            QApplication.setQuitOnLastWindowClosed(False)
+
+    @property
+    def has_tray(self) -> bool:
+        """Whether a tray icon is showing (the desktop has a system tray)."""
+        return self.tray is not None and self.tray.icon is not None
+
+    def _apply_close_behaviour(self) -> None:
+        self.window.hide_on_close = self.settings.close_to_tray and self.has_tray
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self, *, quick: bool = False) -> None:
+    def start(self, *, quick: bool = False, in_tray: bool = False) -> None:
+        """Show the window, the quick-copy palette, or (``in_tray``) only the tray icon.
+
+        ``in_tray`` is for starting at login: the window waits behind the tray icon. Where
+        the desktop has no tray, the window is shown anyway, since nothing else could open it.
+        """
         self.window.start()
         if quick:
             self.open_quick()
+        elif in_tray and self.has_tray:
+            log.info("started in the system tray; the window opens from the tray icon")
         else:
+            if in_tray:
+                log.info("no system tray on this desktop: showing the window")
             self.window.raise_window()
 
     def open_quick(self) -> None:
@@ -284,9 +306,11 @@ class EchoVaultApp(QObject):
             self.idle.watches_session,
             self.window,
             api_switch=self.api_switch,
+            has_tray=self.has_tray,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._apply_settings)
+        dialog.accepted.connect(self._apply_close_behaviour)
         self.settings_dialog = dialog
         dialog.open()
 
@@ -357,6 +381,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="echo-vault", description="Echo Vault desktop app")
     parser.add_argument("--vault", type=Path, help="vault folder (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="open the quick-copy palette")
+    parser.add_argument(
+        "--tray",
+        action="store_true",
+        help="start with only the tray icon (as at login); the window opens from it",
+    )
     parser.add_argument("--version", action="version", version=f"echo-vault {__version__}")
     args, _qt_args = parser.parse_known_args(argv)
     return args
@@ -379,7 +408,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from echo_vault_app.gui.single_instance import InstanceServer, ask_running_instance
 
-    if ask_running_instance(folder, b"quick" if args.quick else b"show"):
+    # A second start at login (--tray) finds the app running and leaves it as it is.
+    message = b"quick" if args.quick else b"tray" if args.tray else b"show"
+    if ask_running_instance(folder, message):
         log.info("handed the request to the running instance for %s", folder)
         return 0
     server = InstanceServer(folder)
@@ -391,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     from echo_vault_app.gui.termination import TerminationWatcher
 
     watcher = TerminationWatcher(app.quit)
-    app.start(quick=args.quick)
+    app.start(quick=args.quick, in_tray=args.tray)
     status = qt_app.exec()
     watcher.close()
     server.close()

@@ -59,6 +59,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.copier = copier
         self.recovery_dialog: RecoveryKeyDialog | None = None
+        self.hide_on_close = False
+        """Set by the app when the user keeps it in the tray and the desktop has one."""
         self._panes: dict[str, tuple[QWidget, QAction]] = {}
         self._factories: dict[str, Callable[[], QWidget]] = {}
         self.setWindowTitle(self.tr("Echo Vault"))
@@ -307,5 +309,10 @@ class MainWindow(QMainWindow):
             self.status_label.setText(self.tr("Clipboard cleared."))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        if self.hide_on_close:
+            # The tray icon brings the window back; the vault keeps its state and its idle lock.
+            event.ignore()
+            self.hide()
+            return
         emit(self.quit_requested)
         event.accept()

@@ -53,6 +53,15 @@ class GuiSettings:
         self.store.setValue("lock/on_screen_lock", bool(value))
 
     @property
+    def close_to_tray(self) -> bool:
+        """Closing the window leaves the app running in the tray (only where a tray exists)."""
+        return bool(self._get("window/close_to_tray", False, bool))
+
+    @close_to_tray.setter
+    def close_to_tray(self, value: bool) -> None:
+        self.store.setValue("window/close_to_tray", bool(value))
+
+    @property
     def clipboard_seconds(self) -> int:
         seconds = int(self._get("clipboard/clear_seconds", DEFAULT_CLIPBOARD_SECONDS, int))
         return min(max(seconds, 0), 3600)

@@ -40,6 +40,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         api_switch: ApiSwitch | None = None,
+        has_tray: bool = False,
     ) -> None:
         super().__init__(parent)
         self.service = service
@@ -57,6 +58,13 @@ class SettingsDialog(QDialog):
         self.minutes.setAccessibleName(self.tr("Idle minutes before locking"))
         self.auto_lock.toggled.connect(self.minutes.setEnabled)
         self.minutes.setEnabled(settings.auto_lock_enabled)
+        self.close_to_tray = QCheckBox(
+            self.tr("Keep running in the system tray when the window is closed"), self
+        )
+        self.close_to_tray.setChecked(settings.close_to_tray)
+        self.close_to_tray.setEnabled(has_tray)
+        if not has_tray:
+            self.close_to_tray.setToolTip(self.tr("This desktop has no system tray."))
         self.screen_lock = QCheckBox(self.tr("Lock when the screen locks or the computer sleeps"))
         self.screen_lock.setChecked(settings.lock_on_screen_lock)
         if not session_signals:
@@ -106,9 +114,10 @@ class SettingsDialog(QDialog):
         where = QLabel(str(service.folder), self)
         where.setWordWrap(True)
         vault_form.addRow(self.tr("Folder"), where)
-        look = QGroupBox(self.tr("Appearance"), self)
+        look = QGroupBox(self.tr("Window"), self)
         look_form = QFormLayout(look)
         look_form.addRow(self.tr("Theme"), self.theme)
+        look_form.addRow(self.close_to_tray)
         api = self._build_api_box() if api_switch is not None else None
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -173,5 +182,6 @@ class SettingsDialog(QDialog):
         self.settings.auto_lock_minutes = self.minutes.value()
         self.settings.lock_on_screen_lock = self.screen_lock.isChecked()
         self.settings.clipboard_seconds = self.clipboard.value()
+        self.settings.close_to_tray = self.close_to_tray.isChecked()
         self.settings.theme = self.theme.currentData()
         self.accept()

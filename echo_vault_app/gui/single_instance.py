@@ -20,7 +20,7 @@ from echo_vault_app.gui.signals import emit
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_MS = 500
-MESSAGES = frozenset({b"show", b"quick"})
+MESSAGES = frozenset({b"show", b"quick", b"tray"})
 
 
 def server_name(folder: Path) -> str:
@@ -85,5 +85,7 @@ class InstanceServer(QObject):
             socket.deleteLater()
             if line == b"quick":
                 emit(self.quick_requested)
+            elif line == b"tray":
+                log.info("a start in the tray found the app already running; left as it is")
             elif line in MESSAGES:
                 emit(self.show_requested)
