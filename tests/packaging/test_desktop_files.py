@@ -51,7 +51,7 @@ def test_desktop_entry_names_the_app_and_its_window() -> None:
     assert "password" in entry["Keywords"].split(";")
     # Qt sets WM_CLASS to (program name, application name); the app calls itself "Echo Vault".
     assert entry["StartupWMClass"] == "Echo Vault"
-    assert _entry(AUTOSTART)["Exec"].split()[0] == "echo-vault"
+    assert _entry(AUTOSTART)["Exec"].split() == ["echo-vault", "--tray"]  # login: tray icon only
 
 
 def test_metainfo_passes_appstreamcli() -> None:
