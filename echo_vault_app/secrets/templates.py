@@ -23,11 +23,14 @@ live in :mod:`echo_vault_app.secrets.value_checks`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit  # pathlib has imported it already
 
 from echo_vault_app.errors import NotFound, ValidationError
 from echo_vault_app.secrets import safejson
@@ -44,11 +47,25 @@ __all__ = [
 ]
 
 
+@functools.cache
+def _checks() -> ModuleType:
+    """:mod:`~echo_vault_app.secrets.value_checks`, imported on the first value check."""
+    from echo_vault_app.secrets import value_checks
+
+    return value_checks
+
+
+@functools.cache
+def _database_urls() -> ModuleType:
+    """:mod:`~echo_vault_app.secrets.dburl`, imported when a template has a database URL."""
+    from echo_vault_app.secrets import dburl
+
+    return dburl
+
+
 def parse_dotenv(text: str) -> dict[str, str]:
     """The ``dotenv`` template's parser: ``KEY=value`` lines to a dict, errors with line numbers."""
-    from echo_vault_app.secrets.value_checks import parse_dotenv as parse
-
-    return parse(text)
+    return _checks().parse_dotenv(text)
 
 
 log = logging.getLogger(__name__)
@@ -175,8 +192,6 @@ def _is_printable_id(value: object) -> bool:
 
 
 def _validate(template: Template, values: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
-    from echo_vault_app.secrets.value_checks import Invalid
-
     declared = {f.name for f in template.fields}
     for name in values:
         if name in declared:
@@ -191,7 +206,7 @@ def _validate(template: Template, values: Mapping[str, str | bytes]) -> dict[str
     for spec in template.fields:
         try:
             value = _normalise_value(spec, values.get(spec.name))
-        except Invalid as exc:
+        except _checks().Invalid as exc:
             raise _FieldInvalid(spec.name, str(exc)) from None
         if value is not None:
             result[spec.name] = value
@@ -209,13 +224,11 @@ def _validate(template: Template, values: Mapping[str, str | bytes]) -> dict[str
 
 
 def _normalise_value(spec: TemplateField, value: object) -> str | bytes | None:
-    from echo_vault_app.secrets.value_checks import VALIDATORS, split_list
-    from echo_vault_app.secrets.value_checks import Invalid as _Invalid
-
+    checks = _checks()
     if value is None:
         return None
     if not isinstance(value, str | bytes):
-        raise _Invalid("must be text")
+        raise checks.Invalid("must be text")
 
     checked = spec.pattern is not None or spec.validator is not None
     keeps_bytes = spec.secret and spec.kind in ("text", "multiline") and not checked
@@ -225,28 +238,28 @@ def _normalise_value(spec: TemplateField, value: object) -> str | bytes | None:
         try:
             value = value.decode("utf-8")
         except UnicodeDecodeError:
-            raise _Invalid("must be text (UTF-8)") from None
+            raise checks.Invalid("must be text (UTF-8)") from None
 
     if spec.kind in SINGLE_LINE_KINDS:
         value = value.strip() if checked or not spec.secret else value.strip("\r\n")
         if len(value) > MAX_LINE_CHARS:
-            raise _Invalid(f"is longer than {MAX_LINE_CHARS} characters")
+            raise checks.Invalid(f"is longer than {MAX_LINE_CHARS} characters")
         if "\n" in value or "\r" in value:
-            raise _Invalid("must be a single line")
+            raise checks.Invalid("must be a single line")
     elif checked and len(value) > MAX_CHECKED_CHARS:
-        raise _Invalid(f"is longer than {MAX_CHECKED_CHARS} characters")
+        raise checks.Invalid(f"is longer than {MAX_CHECKED_CHARS} characters")
     if not value.strip():
         return None
 
     if spec.kind == "number" and not (value.isascii() and value.isdigit()):
-        raise _Invalid("must be a whole number")
+        raise checks.Invalid("must be a whole number")
     if spec.kind == "list":
-        value = " ".join(split_list(value))
+        value = " ".join(checks.split_list(value))
     if spec.validator is not None:
-        value = VALIDATORS[spec.validator](value)
+        value = checks.VALIDATORS[spec.validator](value)
     if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
         hint = f" ({spec.help})" if spec.help else ""
-        raise _Invalid(f"does not have the expected format{hint}")
+        raise checks.Invalid(f"does not have the expected format{hint}")
     return value
 
 
@@ -266,16 +279,12 @@ def _filled_by_url(template: Template, spec: TemplateField, values: Mapping[str,
 
 def _move_database_passwords(template: Template, result: dict[str, str | bytes]) -> None:
     """Keep a database URL's password out of plain metadata: move it to the sealed field."""
-    from urllib.parse import urlsplit
-
-    from echo_vault_app.secrets.dburl import parse_database_url
-
     for spec in template.fields:
         url = result.get(spec.name)
         if spec.validator != "database_url" or spec.secret or not isinstance(url, str):
             continue
 
-        parsed = parse_database_url(url)
+        parsed = _database_urls().parse_database_url(url)
         if parsed.secret_params():
             names = ", ".join(parsed.secret_params())
             raise _FieldInvalid(spec.name, f"has secret-looking parameters ({names}); remove them")
@@ -518,10 +527,9 @@ def _parse_field(raw: dict[str, Any], where: str, checked: bool) -> tuple[Templa
         problems.append(f"{where} help must be one line of at most 300 characters")
     if checked:
         return field, problems
-    from echo_vault_app.secrets.value_checks import VALIDATORS
-
-    if field.validator is not None and field.validator not in VALIDATORS:
-        problems.append(f"{where} validator must be one of {', '.join(sorted(VALIDATORS))}")
+    validators = _checks().VALIDATORS
+    if field.validator is not None and field.validator not in validators:
+        problems.append(f"{where} validator must be one of {', '.join(sorted(validators))}")
     if field.pattern is not None:
         problems.extend(_check_pattern(field.pattern, where))
     return field, problems
@@ -550,12 +558,10 @@ def _check_template_links(template: Template, checked: bool) -> list[str]:
 
     if checked:
         return problems
-    from echo_vault_app.secrets.value_checks import Invalid
-
     for field in template.fields:
         if field.example:
             try:
                 _normalise_value(field, field.example)
-            except Invalid as exc:
+            except _checks().Invalid as exc:
                 problems.append(f"field {field.name!r} example is refused: {exc}")
     return problems
