@@ -12,6 +12,18 @@ DEFAULT_CLIPBOARD_SECONDS = 10
 THEMES = ("system", "light", "dark")
 
 
+def _switch(key: str, default: bool, doc: str | None = None) -> property:
+    """An on/off preference stored under ``key``."""
+
+    def get(self: GuiSettings) -> bool:
+        return bool(self._get(key, default, bool))
+
+    def set_(self: GuiSettings, value: bool) -> None:
+        self.store.setValue(key, bool(value))
+
+    return property(get, set_, doc=doc)
+
+
 class GuiSettings:
     """Typed access to the app's QSettings (tests pass a QSettings on a temporary file)."""
 
@@ -27,13 +39,13 @@ class GuiSettings:
         except (TypeError, ValueError):
             return default
 
-    @property
-    def auto_lock_enabled(self) -> bool:
-        return bool(self._get("lock/idle_enabled", True, bool))
-
-    @auto_lock_enabled.setter
-    def auto_lock_enabled(self, value: bool) -> None:
-        self.store.setValue("lock/idle_enabled", bool(value))
+    auto_lock_enabled = _switch("lock/idle_enabled", True)
+    lock_on_screen_lock = _switch("lock/on_screen_lock", True)
+    close_to_tray = _switch(
+        "window/close_to_tray",
+        False,
+        "Closing the window leaves the app running in the tray (only where a tray exists).",
+    )
 
     @property
     def auto_lock_minutes(self) -> int:
@@ -43,23 +55,6 @@ class GuiSettings:
     @auto_lock_minutes.setter
     def auto_lock_minutes(self, value: int) -> None:
         self.store.setValue("lock/idle_minutes", int(value))
-
-    @property
-    def lock_on_screen_lock(self) -> bool:
-        return bool(self._get("lock/on_screen_lock", True, bool))
-
-    @lock_on_screen_lock.setter
-    def lock_on_screen_lock(self, value: bool) -> None:
-        self.store.setValue("lock/on_screen_lock", bool(value))
-
-    @property
-    def close_to_tray(self) -> bool:
-        """Closing the window leaves the app running in the tray (only where a tray exists)."""
-        return bool(self._get("window/close_to_tray", False, bool))
-
-    @close_to_tray.setter
-    def close_to_tray(self, value: bool) -> None:
-        self.store.setValue("window/close_to_tray", bool(value))
 
     @property
     def clipboard_seconds(self) -> int:
