@@ -7,7 +7,6 @@ argv is visible to every user of the machine through ``ps`` and lands in shell h
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from pathlib import Path
 
@@ -115,7 +114,8 @@ def read_file(path: str, what: str) -> bytes:
 
 
 def stdout_is_terminal() -> bool:
+    """Asked of the stream, so an agent answering for another process can say its terminal."""
     try:
-        return os.isatty(sys.stdout.fileno())
+        return sys.stdout.isatty()
     except (AttributeError, OSError, ValueError):
         return False

@@ -17,6 +17,7 @@ from echo_vault_app import __version__
 from echo_vault_app.cli import secret_commands as sc
 from echo_vault_app.cli import vault_commands as vc
 from echo_vault_app.cli.context import Context
+from echo_vault_app.cli.launch import command_word
 from echo_vault_app.errors import EchoVaultError
 from echo_vault_app.log import configure
 
@@ -239,21 +240,8 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "echo_vault_app.cli.backup_commands": ("export", "import", "run", "inject"),
     "echo_vault_app.cli.auth_commands": ("apikey", "jwt", "user", "session", "state", "config"),
     "echo_vault_app.cli.serve_commands": ("serve",),
+    "echo_vault_app.cli.agent_commands": ("agent",),
 }
-_GLOBAL_OPTIONS_WITH_VALUE = {"--vault", "--passphrase-file"}
-
-
-def command_word(argv: Sequence[str]) -> str | None:
-    """The sub-command named in ``argv`` (skipping global options), or None."""
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg in _GLOBAL_OPTIONS_WITH_VALUE:
-            skip = True
-        elif not arg.startswith("-"):
-            return arg
-    return None
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -300,6 +288,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ctx = Context(args)
     try:
+        return execute(ctx, args)
+    finally:
+        ctx.close()
+
+
+def execute(ctx: Context, args: argparse.Namespace) -> int:
+    """Run a parsed command; every failure becomes one line on stderr and its exit status."""
+    try:
         return args.func(ctx, args)
     except EchoVaultError as exc:
         print(f"echo-vault-cli: error: {exc}", file=sys.stderr)
@@ -317,8 +313,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    finally:
-        ctx.close()
 
 
 if __name__ == "__main__":

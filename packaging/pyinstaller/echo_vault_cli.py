@@ -2,7 +2,7 @@
 
 import sys
 
-from echo_vault_app.cli.main import main
+from echo_vault_app.cli.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())
