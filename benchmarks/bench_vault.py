@@ -873,6 +873,7 @@ def bench_keepassxc(res: Results, folder: Path, meta: dict, repeat: int) -> None
         ev_search.append(t)
         kp_hits, ev_hits = len(kp_out.split()), len(ev_out.strip().splitlines())
         _check(kp_hits == ev_hits, f"search hit counts differ ({kp_hits} vs {ev_hits})")
+    agent_get, agent_search = _through_agent(ev_cli, env, names, queries, expected)
     info = subprocess.run([kp_cli, "db-info", *unlock], capture_output=True, text=True).stdout
     kdf = next((line for line in info.splitlines() if line.startswith("KDF")), "KDF: ?")
     res.add(
@@ -894,6 +895,50 @@ def bench_keepassxc(res: Results, folder: Path, meta: dict, repeat: int) -> None
         kind="speedup",
         note=f"{ev_hits} hits per query; p95 {fmt(p95(kp_search))} vs {fmt(p95(ev_search))}",
     )
+    for what, baseline, timings in (
+        ("get", kp_show, agent_get),
+        ("search", kp_search, agent_search),
+    ):
+        res.add(
+            f"CLI {what} through `echo-vault-cli agent` at {count:,} (same KeePassXC baseline)",
+            median(baseline),
+            median(timings),
+            "≥ 100× faster",
+            100,
+            kind="speedup",
+            note=f"agent started once, untimed; p95 {fmt(p95(timings))}; client without the key",
+        )
+
+
+def _through_agent(
+    ev_cli: Path, env: dict, names: list[str], queries: list[str], expected: dict
+) -> tuple[list[float], list[float]]:
+    """The same gets and searches answered by ``echo-vault-cli agent`` (started untimed).
+
+    Clients run without ``ECHO_VAULT_MASTER_KEY``, so each timed call is known to have been
+    answered by the agent rather than by a process that unlocked the vault itself.
+    """
+    keyless = {k: v for k, v in env.items() if k != config.ENV_MASTER_KEY}
+    agent = subprocess.Popen([str(ev_cli), "agent", "start"], env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while subprocess.run([str(ev_cli), "agent", "status"], env=keyless,
+                             capture_output=True).returncode != 0:  # fmt: skip
+            _check(agent.poll() is None and time.monotonic() < deadline, "the agent did not start")
+            time.sleep(0.1)
+        run_cli([str(ev_cli), "search", queries[0]], keyless)  # untimed, as for the direct calls
+        gets, searches = [], []
+        for name, query in zip(names, queries, strict=True):
+            t, out = run_cli([str(ev_cli), "get", name], keyless)
+            _check(out.strip() == expected[name], "the agent's get printed another value")
+            gets.append(t)
+            t, _ = run_cli([str(ev_cli), "search", query], keyless)
+            searches.append(t)
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
+    return gets, searches
 
 
 def _check(ok: bool, message: str) -> None:
