@@ -107,3 +107,22 @@ def test_icon_pngs_are_rendered_from_the_svg_master() -> None:
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
         assert (width, height) == (size, size)
+
+
+def test_icon_check_allows_one_level_of_rounding_and_no_more(qapp) -> None:
+    sys.path.insert(0, str(REPO / "packaging"))
+    try:
+        from render_icons import MASTER, render, same_pixels
+    finally:
+        sys.path.remove(str(REPO / "packaging"))
+    image = render(MASTER.read_bytes(), 32)
+    nudged, changed = image.copy(), image.copy()
+    centre = image.pixel(16, 16)
+    blue = centre & 0xFF
+    nudged.setPixel(16, 16, (centre & ~0xFF) | (blue - 1 if blue else 1))
+    changed.setPixel(16, 16, (centre & ~0xFF) | (blue - 2 if blue > 1 else blue + 2))
+
+    assert same_pixels(image, image.copy())
+    assert same_pixels(image, nudged)
+    assert not same_pixels(image, changed)
+    assert not same_pixels(image, render(MASTER.read_bytes(), 24))
