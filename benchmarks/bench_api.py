@@ -120,6 +120,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--max-requests", type=int, default=2_000_000)
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N (default 1)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
@@ -136,7 +137,8 @@ def main() -> int:
     log_path = work / "serve.log"
     with open(log_path, "wb") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "echo_vault_app.cli.main", "serve", "--port", "0"],
+            [sys.executable, "-m", "echo_vault_app.cli.main", "serve", "--port", "0",
+             "--workers", str(args.workers)],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file,
         )  # fmt: skip
     match = None
@@ -167,7 +169,8 @@ def main() -> int:
     manager.lock()
 
     reads, writes = stats["read"], stats["write"]
-    print(f"duration {elapsed:.1f} s, {args.clients} clients, {os.cpu_count()} cores")
+    print(f"duration {elapsed:.1f} s, {args.clients} clients, {args.workers} server workers,"
+          f" {os.cpu_count()} cores")  # fmt: skip
     print(f"all requests: {(len(reads) + len(writes)) / elapsed:,.0f} req/s")
     for label, values in (("reads", reads), ("writes", writes)):
         print(

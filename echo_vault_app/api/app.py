@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from echo_vault_app.api import routes_auth as ra
 from echo_vault_app.api import routes_secrets as rs
-from echo_vault_app.api.backend import Backend, ManagerSource
+from echo_vault_app.api.backend import Backend, LoginLimits, ManagerSource
 from echo_vault_app.api.calls import endpoint
 from echo_vault_app.api.config import ServerConfig
 from echo_vault_app.api.errors import ApiError, error_response
@@ -102,6 +102,7 @@ def create_app(
     config: ServerConfig | None = None,
     *,
     port: int | None = None,
+    login_limits: LoginLimits | None = None,
 ) -> Guard:
     """The whole API as an ASGI app, guarded for the address in ``config``.
 
@@ -110,9 +111,11 @@ def create_app(
             locked).
         config: binding and limits; the default is loopback with the standard limits.
         port: the port actually bound (when ``config.port`` is 0), for the Host check.
+        login_limits: login buckets shared with other worker processes (default: this
+            process's own).
     """
     config = config or ServerConfig()
-    backend = Backend(source, config.rate_limits)
+    backend = Backend(source, config.rate_limits, login_limits)
     app = Starlette(routes=routes(), exception_handlers={HTTPException: _http_error})
     app.state.backend = backend
     app.state.config = config

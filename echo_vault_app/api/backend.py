@@ -12,10 +12,10 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from echo_vault_app.api.config import RateLimits
-from echo_vault_app.api.ratelimit import TokenBuckets
+from echo_vault_app.api.ratelimit import SharedTokenBuckets, TokenBuckets
 from echo_vault_app.auth import AuthManager
 from echo_vault_app.errors import EchoVaultError, VaultLocked
 from echo_vault_app.secrets import SecretsManager
@@ -39,16 +39,44 @@ def _token_expiry_hours(vault: Any) -> float | None:
         return None
 
 
-class Backend:
-    """Resolves the unlocked vault per request and keeps one AuthManager per vault."""
+class LoginLimits(NamedTuple):
+    """The buckets that slow down password guessing: per user name and per client address."""
 
-    def __init__(self, source: SecretsManager | ManagerSource, limits: RateLimits) -> None:
+    by_user: TokenBuckets | SharedTokenBuckets
+    by_client: TokenBuckets | SharedTokenBuckets
+
+
+def shared_login_limits(limits: RateLimits) -> LoginLimits:
+    """Login buckets for worker processes, to be made before they are forked."""
+    return LoginLimits(
+        SharedTokenBuckets(limits.user_burst, limits.user_per_minute),
+        SharedTokenBuckets(limits.client_burst, limits.client_per_minute),
+    )
+
+
+class Backend:
+    """Resolves the unlocked vault per request and keeps one AuthManager per vault.
+
+    ``login_limits`` comes from :func:`shared_login_limits` when several worker processes
+    serve one vault; by default the buckets live in this process.
+    """
+
+    def __init__(
+        self,
+        source: SecretsManager | ManagerSource,
+        limits: RateLimits,
+        login_limits: LoginLimits | None = None,
+    ) -> None:
         self._source: ManagerSource = source if callable(source) else (lambda: source)
         self._lock = threading.Lock()
         self._auth: AuthManager | None = None
         self._auth_vault: Any = None
-        self.login_by_user = TokenBuckets(limits.user_burst, limits.user_per_minute)
-        self.login_by_client = TokenBuckets(limits.client_burst, limits.client_per_minute)
+        if login_limits is None:
+            login_limits = LoginLimits(
+                TokenBuckets(limits.user_burst, limits.user_per_minute),
+                TokenBuckets(limits.client_burst, limits.client_per_minute),
+            )
+        self.login_by_user, self.login_by_client = login_limits
         # The library blocks (SQLCipher, Argon2id), so handlers run on these threads. A plain
         # executor costs far less per request than a task-group hop through AnyIO.
         self._executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="echo-vault-api")

@@ -11,22 +11,39 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 import stat
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import uvicorn
 
 from echo_vault_app.api.app import create_app
-from echo_vault_app.api.backend import ManagerSource
+from echo_vault_app.api.backend import LoginLimits, ManagerSource, shared_login_limits
 from echo_vault_app.api.config import ServerConfig
 from echo_vault_app.errors import EchoVaultError, UsageError
 from echo_vault_app.secrets import SecretsManager
 
+if TYPE_CHECKING:
+    from echo_vault_app.core.vault import Vault
+
 log = logging.getLogger(__name__)
+
+EARLY_EXIT_SECONDS = 5.0
+"""A worker that exits with an error this soon after its start failed to start."""
+RESTARTS_PER_MINUTE = 10
+"""More replacements than this within a minute mean workers crash in a loop: stop instead."""
+STOP_SECONDS = 10.0
+"""How long stopping workers get to finish open requests before they are killed."""
+
+
+class ServerFailed(EchoVaultError):
+    """The API server could not keep serving (a worker process failed at start)."""
 
 
 def bind(config: ServerConfig) -> socket.socket:
@@ -223,23 +240,163 @@ class ApiServer:
 
 
 def serve_forever(
-    source: SecretsManager | ManagerSource, config: ServerConfig, on_ready: Any = None
+    source: SecretsManager | ManagerSource,
+    config: ServerConfig,
+    on_ready: Any = None,
+    *,
+    workers: int = 1,
 ) -> None:
-    """Serve in this thread until SIGINT or SIGTERM (the CLI's ``serve``)."""
+    """Serve in this thread until SIGINT or SIGTERM (the CLI's ``serve``).
+
+    With ``workers`` above 1 the requests are spread over that many processes forked from
+    this one (see :func:`_serve_in_workers`); ``source`` must then be an unlocked manager.
+    """
     config.check()
     sock = bind(config)
     url = url_for(config, sock)
-    app = create_app(source, config, port=None if config.socket_path else sock.getsockname()[1])
-    server = uvicorn.Server(_uvicorn_config(app, config))
+    port = None if config.socket_path else sock.getsockname()[1]
+    if workers > 1 and not isinstance(source, SecretsManager):
+        raise UsageError("worker processes need an unlocked vault to open again")
     _record(source, "api.serve.start", url)
-    if on_ready is not None:
-        on_ready(url)
+    reopened: SecretsManager | None = None
     try:
-        server.run(sockets=[sock])
+        if workers > 1:
+            ready = (lambda: on_ready(url)) if on_ready is not None else (lambda: None)
+            reopened = _serve_in_workers(source, config, sock, port, workers, ready)
+            return
+        app = create_app(source, config, port=port)
+        server = uvicorn.Server(_uvicorn_config(app, config))
+        if on_ready is not None:
+            on_ready(url)
+        try:
+            server.run(sockets=[sock])
+        finally:
+            app.backend.close()
     finally:
         sock.close()
-        app.backend.close()
         if config.socket_path is not None:
             with contextlib.suppress(OSError):
                 Path(config.socket_path).unlink()
-        _record(source, "api.serve.stop", url)
+        _record(reopened or source, "api.serve.stop", url)
+        if reopened is not None:
+            reopened.lock()
+
+
+def _serve_in_workers(
+    manager: SecretsManager,
+    config: ServerConfig,
+    sock: socket.socket,
+    port: int | None,
+    count: int,
+    on_ready: Callable[[], None],
+) -> SecretsManager:
+    """Fork ``count`` workers that serve ``sock``, supervise them, and stop them on a signal.
+
+    One process serves one request at a time in Python (the interpreter lock), so on a
+    machine with several cores the requests are spread over processes. Each worker opens the
+    vault again with the key this process unlocked (a SQLite connection must not cross
+    ``fork``, so this process closes its own first), writers in different workers queue on
+    the database's write lock, and the login rate limits live in memory all workers share. A
+    worker that is killed is replaced. One that exits with an error within
+    :data:`EARLY_EXIT_SECONDS` of its start failed to start, and a replacement would fail the
+    same way, so the server stops; so it does when workers die more than
+    :data:`RESTARTS_PER_MINUTE` times a minute. Returns a manager opened again after the
+    workers stopped, for the closing audit event.
+    """
+    opener = manager.vault.opener()
+    manager.lock()
+    login_limits = shared_login_limits(config.rate_limits)
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    stopping: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+                for sig in stop_signals}  # fmt: skip
+    children: dict[int, float] = {}
+    restarts: list[float] = []
+    failure: str | None = None
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            for sig in stop_signals:
+                signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own when it runs
+            _worker(opener, config, sock, port, login_limits)
+        children[pid] = time.monotonic()
+
+    try:
+        for _ in range(count):
+            spawn()
+        log.info("started %d API worker processes", count)
+        on_ready()
+        signalled = False
+        while children:
+            if (stopping or failure) and not signalled:
+                signalled = True
+                _signal_all(children, signal.SIGTERM)
+                deadline = time.monotonic() + STOP_SECONDS
+            if signalled and time.monotonic() > deadline:
+                _signal_all(children, signal.SIGKILL)
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                time.sleep(0.1)
+                continue
+            started = children.pop(pid, None)
+            if started is None or signalled:
+                continue
+            how, now = _describe_exit(status), time.monotonic()
+            restarts = [t for t in restarts if now - t < 60.0] + [now]
+            if not os.WIFSIGNALED(status) and now - started < EARLY_EXIT_SECONDS:
+                failure = f"an API worker {how} right after it started"
+            elif len(restarts) > RESTARTS_PER_MINUTE:
+                failure = f"API workers died {len(restarts)} times within a minute"
+            if failure:
+                log.error("API worker %d %s; stopping the server", pid, how)
+                continue
+            log.error("API worker %d %s; starting another", pid, how)
+            spawn()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _signal_all(children, signal.SIGKILL)
+        for pid in list(children):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+    if failure:
+        raise ServerFailed(failure)
+    return SecretsManager(vault=opener())
+
+
+def _worker(
+    opener: Callable[[], Vault],
+    config: ServerConfig,
+    sock: socket.socket,
+    port: int | None,
+    login_limits: LoginLimits,
+) -> NoReturn:
+    """One forked worker: its own vault connection, the app, uvicorn; never returns."""
+    status = 1
+    try:
+        manager = SecretsManager(vault=opener())
+        app = create_app(manager, config, port=port, login_limits=login_limits)
+        try:
+            uvicorn.Server(_uvicorn_config(app, config)).run(sockets=[sock])
+        finally:
+            app.backend.close()
+            manager.lock()
+        status = 0
+    except BaseException as exc:  # a worker reports in the log and exits; nothing propagates
+        log.error("API worker %d stopped with %s: %s", os.getpid(), type(exc).__name__, exc)
+    finally:
+        logging.shutdown()
+        os._exit(status)
+
+
+def _signal_all(children: dict[int, float], signum: int) -> None:
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+def _describe_exit(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"was killed by signal {os.WTERMSIG(status)}"
+    return f"exited with status {os.waitstatus_to_exitcode(status)}"

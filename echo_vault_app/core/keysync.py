@@ -7,6 +7,8 @@ last saw, and when it changed — or when it had to wait for an exclusive holder
 keys and, if the database key moved, reconnects. Readers therefore wait briefly during the
 rekey and never see an error or a value they cannot open. The locks cost two system calls and
 one ``stat`` per operation.
+
+Write transactions also queue on a second lock file (:meth:`KeySync.writing`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 LOCK_NAME = ".vault.sync.lock"
+WRITE_LOCK_NAME = ".vault.write.lock"
 
 
 class KeySync:
@@ -26,6 +29,7 @@ class KeySync:
         self._folder = folder
         self._keyfile = folder / "vault.keys"
         self._fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        self._write_fd = os.open(folder / WRITE_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         self._depth = 0
         self._exclusive = False
         self._owner: int | None = None
@@ -86,7 +90,25 @@ class KeySync:
             self._owner = None
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the write lock that every process's write transactions queue on.
+
+        SQLite makes a second writer retry on a timer that sleeps 1, 2, 5, 10… ms, so two busy
+        processes writing at once lose most of their time sleeping while the lock is free; a
+        blocking ``flock`` wakes the next writer as soon as the holder lets go. Callers in one
+        process are already serialised by the vault's own lock.
+        """
+        fcntl.flock(self._write_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._write_fd, fcntl.LOCK_UN)
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+        if self._write_fd >= 0:
+            os.close(self._write_fd)
+            self._write_fd = -1

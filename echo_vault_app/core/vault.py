@@ -13,7 +13,7 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -293,6 +293,26 @@ class Vault:
             raise DatabaseDamaged("vault.db belongs to another vault than vault.keys")
         return cls(folder, keyfile, vault_key, conn, version, method)
 
+    def opener(self) -> Callable[[], Vault]:
+        """A function that opens this vault again with the key it was unlocked with.
+
+        For the API server's worker processes: a SQLite connection and the lock files must not
+        be shared across ``fork``, so each worker opens its own, and none of them asks for the
+        passphrase again. The function holds the vault key, so it lives no longer than the
+        server. Reopening records no unlock: the unlock that produced the key was recorded.
+        """
+        folder, vault_key = self.folder, self._vault_key
+        method, actor = self.unlock_method, self.audit.actor
+        if self.is_locked:
+            raise VaultLocked("the vault is locked")
+
+        def open_again() -> Vault:
+            vault = Vault._open_with(folder, KeyFile.load(folder), vault_key, method)
+            vault.audit.actor = actor
+            return vault
+
+        return open_again
+
     # -- database access ------------------------------------------------------------------
 
     def _load_stable_root(self) -> bytes:
@@ -323,7 +343,11 @@ class Vault:
         """A write transaction taken up front, so concurrent writers queue instead of failing."""
         with self._lock:
             self._require()
-            with self._sync.shared(self._on_keys_changed), storage.translate_errors():
+            with (
+                self._sync.shared(self._on_keys_changed),
+                self._sync.writing(),
+                storage.translate_errors(),
+            ):
                 conn = self._require()
                 conn.execute("BEGIN IMMEDIATE")
                 try:

@@ -136,3 +136,35 @@ def test_two_processes_change_different_slots_at_once(vault_dir, tmp_path) -> No
         assert verification.ok
     finally:
         vault.lock()
+
+
+def test_writers_queue_on_the_write_lock_and_go_on_when_it_is_free(tmp_path) -> None:
+    """A write in another process waits while the write lock is held, then completes."""
+    import fcntl
+
+    from echo_vault_app.core.keysync import WRITE_LOCK_NAME
+
+    folder = tmp_path / "vault"
+    key = Fernet.generate_key().decode()
+    Vault.create(folder, master_key=key, use_keyring=False).vault.lock()
+    # Without the audit trail opening writes nothing, so the only write is the one that waits.
+    env = dict(os.environ, ECHO_VAULT_MASTER_KEY=key, ECHO_VAULT_NO_KEYRING="1",
+               ECHO_VAULT_ENABLE_AUDIT="false")  # fmt: skip
+    writer = (
+        "import sys\nfrom echo_vault_app.secrets import SecretsManager\n"
+        "sm = SecretsManager(sys.argv[1], use_keyring=False, create=False, prompt=False)\n"
+        "print('open', flush=True)\nsm.store_secret('queued', 'after the lock')\n"
+    )
+    with open(folder / WRITE_LOCK_NAME, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        process = subprocess.Popen([sys.executable, "-c", writer, str(folder)], env=env,
+                                   stdout=subprocess.PIPE, text=True)  # fmt: skip
+        assert process.stdout.readline() == "open\n"
+        time.sleep(1.0)
+        assert process.poll() is None  # still waiting for the lock
+        fcntl.flock(held, fcntl.LOCK_UN)
+        assert process.wait(30) == 0
+
+    manager = SecretsManager(vault=Vault.open(folder, master_key=key, use_keyring=False))
+    assert manager.get_secret("queued") == "after the lock"
+    manager.lock()
