@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# Re-exported: every caller that derives keys names the parameters through this module.
+from echo_vault_app.core.kdfparams import MINIMUM_ARGON2, Argon2Params  # noqa: F401
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -56,49 +58,6 @@ def open_sealed(key: bytes, blob: bytes, aad: bytes) -> bytes:
 def normalize_passphrase(passphrase: str) -> bytes:
     """NFC-normalise before the KDF so the same passphrase typed on any OS unlocks."""
     return unicodedata.normalize("NFC", passphrase).encode("utf-8")
-
-
-class Argon2Params(NamedTuple):
-    """Argon2id cost parameters as stored in a slot or a backup header."""
-
-    memory_kib: int
-    iterations: int
-    lanes: int
-
-    # The floor follows PEERS.md: what KeePassXC and Bitwarden ship as their minimum.
-    MIN_MEMORY_KIB = 64 * 1024
-    MIN_ITERATIONS = 3
-    MIN_LANES = 4
-    # Ceilings exist so a crafted file cannot make us allocate or spin without bound.
-    MAX_MEMORY_KIB = 1024 * 1024
-    MAX_ITERATIONS = 32
-    MAX_LANES = 64
-
-    def check(self) -> None:
-        """Bounds-check before any memory is allocated; raises ValueError naming the field."""
-        for name, value, low, high in (
-            ("memory", self.memory_kib, self.MIN_MEMORY_KIB, self.MAX_MEMORY_KIB),
-            ("iterations", self.iterations, self.MIN_ITERATIONS, self.MAX_ITERATIONS),
-            ("lanes", self.lanes, self.MIN_LANES, self.MAX_LANES),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ValueError(f"Argon2id {name} parameter out of range")
-
-    def to_dict(self) -> dict[str, int]:
-        return {"memory_kib": self.memory_kib, "iterations": self.iterations, "lanes": self.lanes}
-
-    @classmethod
-    def from_dict(cls, data: object) -> Argon2Params:
-        if not isinstance(data, dict):
-            raise ValueError("Argon2id parameters missing")
-        params = cls(data.get("memory_kib"), data.get("iterations"), data.get("lanes"))  # type: ignore[arg-type]
-        params.check()
-        return params
-
-
-MINIMUM_ARGON2 = Argon2Params(
-    Argon2Params.MIN_MEMORY_KIB, Argon2Params.MIN_ITERATIONS, Argon2Params.MIN_LANES
-)
 
 
 def argon2id(secret: bytes, salt: bytes, params: Argon2Params, length: int = KEY_BYTES) -> bytes:

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from echo_vault_app.core.crypto import Argon2Params
 from echo_vault_app.core.fsutil import atomic_write
+from echo_vault_app.core.kdfparams import Argon2Params
 from echo_vault_app.errors import KeyFileDamaged
 
 KEYFILE_NAME = "vault.keys"

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import sqlcipher3
 
+from echo_vault_app.core.folder import DB_NAME  # noqa: F401 (re-exported: storage names its file)
 from echo_vault_app.core.schema import CORE_MIGRATIONS, SCHEMA_VERSION
 from echo_vault_app.errors import DatabaseDamaged, StorageError, UnsafeSQLite, VaultBusy
 
 log = logging.getLogger(__name__)
 
-DB_NAME = "vault.db"
 BUSY_TIMEOUT_MS = 10_000
 _MIN_CACHE_KIB = 8 * 1024
 _MAX_CACHE_KIB = 128 * 1024

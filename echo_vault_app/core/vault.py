@@ -30,6 +30,9 @@ from echo_vault_app.core.crypto import (
     seal,
     tune_argon2,
 )
+
+# Re-exported: callers that open vaults anyway ask here what a folder holds.
+from echo_vault_app.core.folder import VaultInfo, inspect, vault_exists  # noqa: F401
 from echo_vault_app.core.fsutil import ensure_private_dir, fsync_dir
 from echo_vault_app.core.keyfile import KEYFILE_NAME, KeyFile, KeyFileBusy, update_keyfile
 from echo_vault_app.core.keysync import KeySync
@@ -90,29 +93,6 @@ class CreatedVault(NamedTuple):
     vault: Vault
     recovery_key: str
     notices: list[str]
-
-
-class VaultInfo(NamedTuple):
-    """What can be learnt about a vault folder without unlocking it."""
-
-    folder: Path
-    exists: bool
-    vault_id: str | None
-    slots: tuple[str, ...]
-    retry_after: float
-
-
-def vault_exists(folder: Path) -> bool:
-    return (folder / KEYFILE_NAME).exists() or (folder / storage.DB_NAME).exists()
-
-
-def inspect(folder: Path | None = None) -> VaultInfo:
-    folder = Path(folder) if folder else config.default_vault_path()
-    if not vault_exists(folder):
-        return VaultInfo(folder, False, None, (), 0.0)
-    keyfile = KeyFile.load(folder)
-    wait = throttle.load(folder).retry_after()
-    return VaultInfo(folder, True, keyfile.vault_id, tuple(sorted(keyfile.slots)), wait)
 
 
 class Vault:

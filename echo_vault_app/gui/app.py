@@ -7,18 +7,19 @@ together; tests and the screenshot script build it the same way :func:`main` doe
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from echo_vault_app import __version__, config
 from echo_vault_app import log as logsetup
-from echo_vault_app.gui import prompts
 from echo_vault_app.gui.clipboard import ClipboardGuard
 from echo_vault_app.gui.copier import Copier
 from echo_vault_app.gui.icons import app_icon
@@ -26,6 +27,11 @@ from echo_vault_app.gui.idle import IdleWatcher
 from echo_vault_app.gui.main_window import MainWindow
 from echo_vault_app.gui.service import VaultService
 from echo_vault_app.gui.settings import GuiSettings
+
+if TYPE_CHECKING:
+    from echo_vault_app.gui.api_switch import ApiSwitch
+    from echo_vault_app.gui.backup_service import BackupService
+    from echo_vault_app.gui.issuer_service import IssuerService
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +86,6 @@ class EchoVaultApp(QObject):
 
     def _install_panes(self) -> None:
         """Register every pane as a function: each is built when first needed, after unlock."""
-        from echo_vault_app.gui.api_switch import ApiSwitch
-        from echo_vault_app.gui.backup_service import BackupService
-        from echo_vault_app.gui.issuer_service import IssuerService
-
-        self.issuer_service = IssuerService(self.service)
-        self.backups = BackupService(self.service)
-        self.api_switch = ApiSwitch(self.service, self)
         self.dialog: QWidget | None = None
         add = self.window.add_pane
         add("secrets", self.tr("Secrets"), "key", self._build_browser)
@@ -98,6 +97,32 @@ class EchoVaultApp(QObject):
         self.window.backup_import_requested.connect(self.open_backup_import)
         self.window.foreign_import_requested.connect(self.open_foreign_import)
         self.window.rotation_requested.connect(self.open_rotation)
+
+    # The services behind panes and dialogs are made on first use, like the panes: none of
+    # them is needed to paint the unlock window.
+
+    @functools.cached_property
+    def issuer_service(self) -> IssuerService:
+        from echo_vault_app.gui.issuer_service import IssuerService
+
+        return IssuerService(self.service)
+
+    @functools.cached_property
+    def backups(self) -> BackupService:
+        from echo_vault_app.gui.backup_service import BackupService
+
+        return BackupService(self.service)
+
+    @functools.cached_property
+    def api_switch(self) -> ApiSwitch:
+        from echo_vault_app.gui.api_switch import ApiSwitch
+
+        return ApiSwitch(self.service, self)
+
+    def _stop_api_server(self) -> None:
+        switch = self.__dict__.get("api_switch")
+        if switch is not None:
+            switch.stop_now()
 
     # A pane built while the vault is already unlocked missed the vault_unlocked signal, so
     # each builder runs the pane's own unlock handling once.
@@ -254,7 +279,7 @@ class EchoVaultApp(QObject):
 
     def quit(self) -> None:
         """Clear the clipboard if it holds our value, lock, and leave the event loop."""
-        self.api_switch.stop_now()
+        self._stop_api_server()
         self.clipboard.clear_now()
         self.service.lock()
         if self.tray is not None:
@@ -268,11 +293,10 @@ class EchoVaultApp(QObject):
         if getattr(self, "_closed", False):
             return
         self._closed = True
-        self.api_switch.stop_now()
+        self._stop_api_server()
         self.clipboard.clear_now()
         self.service.lock()
         self.idle.stop()
-        QApplication.instance().removeEventFilter(self.idle)
         if self.tray is not None:
             self.tray.hide()
         if self.quick_window is not None:
@@ -354,6 +378,7 @@ def install_excepthook() -> None:
 
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         log.error("unexpected %s:\n%s", kind.__name__, "".join(traceback.format_tb(tb)).rstrip())
+        from echo_vault_app.gui import prompts
         from echo_vault_app.gui.messages import describe
 
         try:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from echo_vault_app.errors import EchoVaultError, UsageError
 from echo_vault_app.gui import worker
+from echo_vault_app.gui.browser_types import Filter
 from echo_vault_app.gui.copier import Copier
 from echo_vault_app.gui.details_panel import DetailsPanel
 from echo_vault_app.gui.groups_list import GroupsList
@@ -38,7 +39,6 @@ from echo_vault_app.gui.messages import describe
 from echo_vault_app.gui.secret_form import SecretFormDialog
 from echo_vault_app.gui.secrets_model import SecretsTableModel
 from echo_vault_app.gui.service import VaultService
-from echo_vault_app.gui.service_types import Filter
 from echo_vault_app.gui.signals import emit
 
 log = logging.getLogger(__name__)

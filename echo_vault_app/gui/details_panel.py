@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from echo_vault_app.errors import EchoVaultError
+from echo_vault_app.gui.browser_types import FieldView, SecretDetails
 from echo_vault_app.gui.icons import icon
 from echo_vault_app.gui.messages import describe
 from echo_vault_app.gui.service import VaultService
-from echo_vault_app.gui.service_types import FieldView, SecretDetails
 from echo_vault_app.gui.signals import emit
 
 MASK = "\u2022" * 10

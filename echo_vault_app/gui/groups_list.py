@@ -6,8 +6,8 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
+from echo_vault_app.gui.browser_types import Filter, Groups
 from echo_vault_app.gui.icons import icon
-from echo_vault_app.gui.service_types import Filter, Groups
 from echo_vault_app.gui.signals import emit
 
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -12,7 +12,6 @@ from importlib import resources
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
 
 
 @functools.cache
@@ -23,6 +22,8 @@ def svg_text(name: str) -> str:
 
 
 def _render(source: str, size: int, ratio: float) -> QPixmap:
+    from PySide6.QtSvg import QSvgRenderer  # not needed to paint the unlock window
+
     renderer = QSvgRenderer(QByteArray(source.encode("utf-8")))
     pixels = round(size * ratio)
     pixmap = QPixmap(pixels, pixels)
@@ -90,9 +91,23 @@ def icon(name: str, role: QPalette.ColorRole = QPalette.ColorRole.WindowText) ->
     return cached
 
 
+APP_ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
+
+
+@functools.cache
 def app_icon() -> QIcon:
-    """The application's own icon (full colour, not tinted)."""
-    return icon("app")
+    """The application's own icon (full colour, not tinted), from its packaged PNGs.
+
+    The unlock window shows it first thing, and decoding the small PNGs costs a fraction of
+    drawing ``app.svg``; ``packaging/render_icons.py --check`` keeps them equal to the SVG.
+    """
+    folder = resources.files("echo_vault_app") / "resources" / "icons" / "app"
+    result = QIcon()
+    for side in APP_ICON_SIZES:
+        pixmap = QPixmap()
+        if pixmap.loadFromData((folder / f"{side}x{side}.png").read_bytes(), "PNG"):
+            result.addPixmap(pixmap)
+    return result if not result.isNull() else icon("app")
 
 
 def clear_cache() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -27,14 +28,16 @@ from PySide6.QtWidgets import (
 )
 
 from echo_vault_app.gui.copier import Copier
-from echo_vault_app.gui.create_pane import CreateVaultPane
 from echo_vault_app.gui.icons import app_icon, icon
 from echo_vault_app.gui.message_bar import MessageBar
-from echo_vault_app.gui.recovery_dialog import RecoveryKeyDialog
 from echo_vault_app.gui.service import VaultService
 from echo_vault_app.gui.settings import GuiSettings
 from echo_vault_app.gui.signals import emit
 from echo_vault_app.gui.unlock_pane import UnlockPane
+
+if TYPE_CHECKING:
+    from echo_vault_app.gui.create_pane import CreateVaultPane
+    from echo_vault_app.gui.recovery_dialog import RecoveryKeyDialog
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(DEFAULT_SIZE)
 
-        self.create_pane = CreateVaultPane(service, self)
+        self._create_pane: CreateVaultPane | None = None
         self.unlock_pane = UnlockPane(service, self)
         self.workspace = QWidget(self)
         self.message_bar = MessageBar(self.workspace)
@@ -78,7 +81,7 @@ class MainWindow(QMainWindow):
         work_layout.addWidget(self.message_bar)
         work_layout.addWidget(self.panes, 1)
         self.pages = QStackedWidget(self)
-        for page in (self.create_pane, self.unlock_pane, self.workspace):
+        for page in (self.unlock_pane, self.workspace):
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
 
@@ -231,6 +234,16 @@ class MainWindow(QMainWindow):
 
     # -- pages ----------------------------------------------------------------------------
 
+    @property
+    def create_pane(self) -> CreateVaultPane:
+        """The first-run page, built when first shown: most starts open an existing vault."""
+        if self._create_pane is None:
+            from echo_vault_app.gui.create_pane import CreateVaultPane
+
+            self._create_pane = CreateVaultPane(self.service, self)
+            self.pages.insertWidget(0, self._create_pane)
+        return self._create_pane
+
     def start(self, *, try_keyring: bool = True) -> None:
         """Show the page the vault's state calls for."""
         if self.service.is_unlocked:
@@ -282,6 +295,8 @@ class MainWindow(QMainWindow):
         self.start(try_keyring=False)
 
     def _on_service_vault_created(self, recovery_key: str) -> None:
+        from echo_vault_app.gui.recovery_dialog import RecoveryKeyDialog
+
         self.recovery_dialog = RecoveryKeyDialog(recovery_key, self.copier.clipboard, self)
         self.recovery_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.recovery_dialog.finished.connect(self._on_recovery_dialog_finished)

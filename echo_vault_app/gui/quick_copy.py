@@ -11,10 +11,10 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from echo_vault_app.errors import UsageError
+from echo_vault_app.gui.browser_types import Filter
 from echo_vault_app.gui.copier import Copier
 from echo_vault_app.gui.icons import app_icon, icon
 from echo_vault_app.gui.service import VaultService
-from echo_vault_app.gui.service_types import Filter
 
 MAX_RESULTS = 50
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1

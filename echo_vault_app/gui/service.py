@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from echo_vault_app import config
 from echo_vault_app.core import keyring_slot
-from echo_vault_app.core.vault import CreatedVault, Vault, inspect
+from echo_vault_app.core.folder import inspect
 from echo_vault_app.errors import (
     KeyringError,
     UnlockThrottled,
@@ -30,20 +30,16 @@ from echo_vault_app.errors import (
 )
 from echo_vault_app.gui import worker
 from echo_vault_app.gui.messages import describe
-from echo_vault_app.gui.service_types import (
-    FieldView,
-    Filter,
-    Groups,
-    SecretDetails,
-    UnlockFailure,
-    VaultStatus,
-)
+from echo_vault_app.gui.service_types import UnlockFailure, VaultStatus
 from echo_vault_app.gui.signals import emit
 
 if TYPE_CHECKING:
-    # The secrets package is imported on first unlock, not at start-up: the unlock window
-    # needs only the vault core.
+    # The vault core and the secrets package are imported when a vault is first opened or
+    # created, off the GUI thread: the unlock window is painted before SQLCipher and the
+    # cryptography bindings are loaded.
     from echo_vault_app.core.audit import AuditEvent, AuditVerification
+    from echo_vault_app.core.vault import CreatedVault, Vault
+    from echo_vault_app.gui.browser_types import Filter, Groups, SecretDetails
     from echo_vault_app.secrets.manager import SecretsManager
     from echo_vault_app.secrets.model import HistoryEntry, SecretSummary
     from echo_vault_app.secrets.templates import Template, TemplateRegistry
@@ -135,6 +131,8 @@ class VaultService(QObject):
         """Create the vault off the GUI thread; ``vault_created`` then carries the recovery key."""
 
         def work() -> CreatedVault:
+            from echo_vault_app.core.vault import Vault
+
             return Vault.create(
                 self.folder,
                 passphrase=passphrase,
@@ -159,6 +157,8 @@ class VaultService(QObject):
         """Unlock off the GUI thread; without a passphrase or key only the keyring is tried."""
 
         def work() -> Vault:
+            from echo_vault_app.core.vault import Vault
+
             return Vault.open(
                 self.folder,
                 passphrase=passphrase,
@@ -288,6 +288,8 @@ class VaultService(QObject):
 
     def groups(self) -> Groups:
         """Counts for the sidebar: path prefixes come from names, tags from the tag table."""
+        from echo_vault_app.gui.browser_types import Groups
+
         store = self.manager.store
         prefixes: dict[str, int] = {}
         for name in store.names():
@@ -325,6 +327,8 @@ class VaultService(QObject):
         method: secret values are dropped here, and showing one goes through :meth:`reveal`,
         which the library audits.
         """
+        from echo_vault_app.gui.browser_types import FieldView, SecretDetails
+
         secret = self.manager.store.get(name, audit=False)
         template = self.template(secret.summary.template)
         views = []

@@ -1,17 +1,17 @@
-"""Typed results the service hands to widgets: plain data, no Qt, no values unless asked for."""
+"""Typed results the service hands to the unlock and create panes: plain data, no Qt.
+
+These two are needed before the unlock window is painted, so they are named tuples: frozen
+dataclasses would add the dataclasses module and their generated methods to every start (about
+5 ms). What the browser receives is in :mod:`.browser_types`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # types only: importing the secrets package waits for the first unlock
-    from echo_vault_app.secrets.model import SecretSummary
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class VaultStatus:
+class VaultStatus(NamedTuple):
     """What the unlock and create panes need to know before any key is given."""
 
     folder: Path
@@ -22,52 +22,9 @@ class VaultStatus:
     retry_after: float
 
 
-@dataclass(frozen=True)
-class UnlockFailure:
+class UnlockFailure(NamedTuple):
     """Why an unlock did not work: ``kind`` names the failure, ``message`` is for people."""
 
     kind: str
     message: str
     retry_after: float = 0.0
-
-
-@dataclass(frozen=True)
-class FieldView:
-    """One field as the details panel shows it; ``value`` is set only for non-secret fields."""
-
-    name: str
-    label: str
-    secret: bool
-    kind: str = "text"
-    value: str | None = None
-
-
-@dataclass(frozen=True)
-class SecretDetails:
-    summary: SecretSummary
-    template_name: str
-    notes: str
-    fields: tuple[FieldView, ...]
-    username_field: str | None
-    primary_field: str | None
-
-
-@dataclass(frozen=True)
-class Groups:
-    """Sidebar entries: top-level path prefixes and tags, each with its count."""
-
-    total: int
-    favourites: int
-    expiring: int
-    prefixes: list[tuple[str, int]] = field(default_factory=list)
-    tags: list[tuple[str, int]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Filter:
-    """What the browser shows: a search query narrowed to one group."""
-
-    query: str = ""
-    tag: str | None = None
-    prefix: str | None = None
-    special: str | None = None  # "favourites" or "expiring"

@@ -9,16 +9,29 @@ the reference the emit took. With a PySide6 that does not have the bug it is a p
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 _drops_true: bool | None = None
-_incref = ctypes.pythonapi.Py_IncRef
-_incref.argtypes = [ctypes.py_object]
-_incref.restype = None
+
+
+@functools.cache
+def _py_incref() -> Callable[[object], None]:
+    """``Py_IncRef``, loaded only where a reference must be given back (ctypes costs start-up)."""
+    import ctypes
+
+    incref = ctypes.pythonapi.Py_IncRef
+    incref.argtypes = [ctypes.py_object]
+    incref.restype = None
+    return incref
+
+
+def _incref(obj: object) -> None:
+    _py_incref()(obj)
 
 
 class _Probe(QObject):

@@ -8,11 +8,10 @@ clipboard, the keyring prompt and the database's write lock).
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCryptographicHash, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from echo_vault_app.gui.signals import emit
@@ -29,7 +28,10 @@ def server_name(folder: Path) -> str:
         user = getpass.getuser()
     except Exception:  # no user name in some containers; the folder still separates vaults
         user = "user"
-    digest = hashlib.sha256(f"{user}\0{Path(folder).resolve()}".encode()).hexdigest()[:20]
+    # Qt's SHA-256 gives the same name as hashlib's without loading OpenSSL before the window.
+    data = f"{user}\0{Path(folder).resolve()}".encode()
+    digest = QCryptographicHash.hash(data, QCryptographicHash.Algorithm.Sha256).toHex()
+    digest = bytes(digest.data())[:20].decode("ascii")
     return f"echo-vault-{digest}"
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import getpass
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +14,7 @@ from pathlib import Path
 
 from echo_vault_app.gui import app as app_module
 from echo_vault_app.gui import prompts
-from echo_vault_app.gui.single_instance import InstanceServer, ask_running_instance
+from echo_vault_app.gui.single_instance import InstanceServer, ask_running_instance, server_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,3 +107,62 @@ def test_process_starts_and_paints_unlock_window(tmp_path, demo_vault):
     proc.terminate()
     _out, err = proc.communicate(timeout=10)
     assert b"Traceback" not in err
+
+
+def test_instance_name_is_the_sha256_of_user_and_folder(tmp_path):
+    """A launch of this version finds an instance started by an earlier one, and vice versa."""
+    folder = tmp_path / "vault"
+    expected = hashlib.sha256(f"{getpass.getuser()}\0{folder.resolve()}".encode()).hexdigest()
+    assert server_name(folder) == f"echo-vault-{expected[:20]}"
+    assert server_name(tmp_path / "other") != server_name(folder)
+
+
+PAINT_PROBE = """
+import json, sys
+from pathlib import Path
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from echo_vault_app.gui.app import EchoVaultApp
+from echo_vault_app.gui.settings import GuiSettings
+
+qt_app = QApplication(sys.argv[:1])
+settings = GuiSettings(QSettings(sys.argv[2], QSettings.Format.IniFormat))
+echo = EchoVaultApp(Path(sys.argv[1]), settings=settings, use_keyring=False, with_tray=False)
+
+class Probe(QObject):
+    loaded = None
+
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and self.loaded is None:
+            self.loaded = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY
+                                 or m.startswith(("echo_vault_app.core.vault",
+                                                  "echo_vault_app.secrets")))
+            QTimer.singleShot(0, qt_app.quit)
+        return False
+
+HEAVY = {"sqlcipher3", "cryptography", "dataclasses"}
+probe = Probe()
+echo.window.unlock_pane.installEventFilter(probe)
+echo.start()
+QTimer.singleShot(20_000, qt_app.quit)
+qt_app.exec()
+print(json.dumps({"painted": probe.loaded is not None, "loaded": probe.loaded}))
+"""
+
+
+def test_unlock_window_is_painted_before_the_vault_core_is_loaded(tmp_path, demo_vault):
+    """The unlock window needs Qt and vault.keys only: SQLCipher, the cryptography bindings,
+    the vault core and the secrets package load when a vault is opened, off the GUI thread."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", ECHO_VAULT_NO_KEYRING="1")
+    env.pop("ECHO_VAULT_MASTER_KEY", None)
+    done = subprocess.run(
+        [sys.executable, "-c", PAINT_PROBE, str(demo_vault.folder), str(tmp_path / "s.ini")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"painted": True, "loaded": []}, done.stderr[-2000:]

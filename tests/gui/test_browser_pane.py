@@ -6,9 +6,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from echo_vault_app.gui import prompts
+from echo_vault_app.gui.browser_types import Filter
 from echo_vault_app.gui.details_panel import MASK
 from echo_vault_app.gui.secrets_model import SecretsTableModel
-from echo_vault_app.gui.service_types import Filter
 
 
 def names(app) -> list[str]:

@@ -68,3 +68,13 @@ def test_settings_dialog_refuses_nothing_silently(unlocked_app, gui_settings, qt
     assert not dialog.minutes.isEnabled()
     dialog._on_buttons_accepted()
     assert gui_settings.auto_lock_enabled is False
+
+
+def test_input_is_watched_only_while_the_idle_timer_runs(make_app, demo_vault):
+    """Locked, the app installs no application-wide event filter; unlocked, it does."""
+    app = make_app(demo_vault.folder, idle_ms=60_000)
+    assert not app.idle._filtering and not app.idle.is_running()
+    app.service.unlock(recovery_key=demo_vault.recovery_key)
+    assert app.idle._filtering and app.idle.is_running()
+    app.service.lock()
+    assert not app.idle._filtering and not app.idle.is_running()
