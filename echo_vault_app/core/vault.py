@@ -254,6 +254,10 @@ class Vault:
                 vault.notices.append(f"keyring entry not re-sealed: {exc}")
 
         failures = throttle.clear(folder)
+        if not vault.audit.enabled:
+            # Nothing to record: opening then takes no write transaction, so it never waits
+            # for another process's writer.
+            return vault
         with vault.transaction() as tx:
             for ts, method in failures:
                 vault.audit.record(tx, "unlock", outcome="failed", detail={"method": method}, ts=ts)
