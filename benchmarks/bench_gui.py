@@ -221,7 +221,6 @@ def in_process(folder: Path, key: str, count: int, heavy: bool) -> dict[str, flo
         QSortFilterProxyModel,
         Qt,
     )
-    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QTableView
 
     from echo_vault_app.core.vault import Vault
@@ -266,26 +265,15 @@ def in_process(folder: Path, key: str, count: int, heavy: bool) -> dict[str, flo
     results["unlock_stall_ms"] = probe.stop()
     results["rows"] = echo.browser.model.rowCount()
 
-    # One keystroke at a time into the search field, timed to the table's repaint.
-    search = echo.browser.search
-    search.setFocus()
-    # Paints are queued: the repaint of the previous refresh must land (and the queue settle)
-    # before the clock starts, or the keystroke would be timed to a stale paint.
-    timings = []
-    for text in KEYSTROKE_QUERIES:
-        search.clear()
-        wait_for(qt_app, lambda: not echo.browser._refresh_timer.isActive())
-        search.setText(text[:-1])
-        wait_for(qt_app, lambda: not echo.browser._refresh_timer.isActive())
-        settle_until(qt_app, time.perf_counter() + 0.15)
-        painted.clear()
-        started = time.perf_counter()
-        QTest.keyClicks(search, text[-1])
-        wait_for(qt_app, lambda: painted)
-        timings.append((painted[0] - started) * 1000)
-    results["keystroke_ms_median"] = statistics.median(timings)
-    results["keystroke_ms_max"] = max(timings)
-    results["keystroke_ms_each"] = timings
+    # One keystroke at a time into the search field, timed to the table's repaint: first while
+    # typing (the letter before it typed 150 ms earlier), then after a pause just long enough for
+    # the rows past the previous text's first page to be loading on a worker thread (they wait
+    # REST_AFTER_TYPING_MS = 300 ms after a keystroke), so the two compete.
+    for label, pause in (("keystroke", 0.15), ("keystroke_after_pause", 0.35)):
+        timings = keystrokes(qt_app, echo, painted, pause)
+        results[f"{label}_ms_median"] = statistics.median(timings)
+        results[f"{label}_ms_max"] = max(timings)
+        results[f"{label}_ms_each"] = timings
     results["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     summaries = echo.service.manager.summaries()
@@ -324,6 +312,29 @@ def in_process(folder: Path, key: str, count: int, heavy: bool) -> dict[str, flo
     results["proxy_keystroke_ms"] = (proxy_painted[0] - started) * 1000
     os.unlink(settings_file) if os.path.exists(settings_file) else None
     return results
+
+
+def keystrokes(qt_app, echo, painted: list[float], pause: float) -> list[float]:
+    """Time the last letter of each query, typed ``pause`` seconds after the rest."""
+    from PySide6.QtTest import QTest
+
+    search = echo.browser.search
+    search.setFocus()
+    # Paints are queued: the repaint of the previous refresh must land (and the queue settle)
+    # before the clock starts, or the keystroke would be timed to a stale paint.
+    timings = []
+    for text in KEYSTROKE_QUERIES:
+        search.clear()
+        wait_for(qt_app, lambda: not echo.browser._refresh_timer.isActive())
+        search.setText(text[:-1])
+        wait_for(qt_app, lambda: not echo.browser._refresh_timer.isActive())
+        settle_until(qt_app, time.perf_counter() + pause)
+        painted.clear()
+        started = time.perf_counter()
+        QTest.keyClicks(search, text[-1])
+        wait_for(qt_app, lambda: painted)
+        timings.append((painted[0] - started) * 1000)
+    return timings
 
 
 def heavy_operations(qt_app, echo, work_dir: Path) -> dict[str, float]:
@@ -446,6 +457,10 @@ def main() -> int:
         ("filter keystroke to repaint (median / max of 5)",
          f"{measured['keystroke_ms_median']:.1f} / {measured['keystroke_ms_max']:.1f} ms",
          f"QSortFilterProxyModel {measured['proxy_keystroke_ms']:.0f} ms", "goal <= 16 ms"),
+        ("the same after a 0.35 s pause (median / max of 5)",
+         f"{measured['keystroke_after_pause_ms_median']:.1f} / "
+         f"{measured['keystroke_after_pause_ms_max']:.1f} ms",
+         "previous text's rows loading", "goal <= 16 ms"),
         ("longest GUI-thread stall during unlock + load", f"{measured['unlock_stall_ms']:.0f} ms",
          f"idle {measured['idle_stall_ms']:.0f} ms", "goal <= 100 ms"),
         *[
@@ -464,6 +479,8 @@ def main() -> int:
     print(f"Echo Vault GUI benchmark, {args.count:,} secrets, xcb on Xvfb, {os.cpu_count()} CPUs")
     each = zip(KEYSTROKE_QUERIES, measured["keystroke_ms_each"], strict=True)
     print("keystrokes: " + ", ".join(f"{text!r} {ms:.1f} ms" for text, ms in each))
+    each = zip(KEYSTROKE_QUERIES, measured["keystroke_after_pause_ms_each"], strict=True)
+    print("after a pause: " + ", ".join(f"{text!r} {ms:.1f} ms" for text, ms in each))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     header = ("measurement", "Echo Vault", "baseline (same run)", "")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))

@@ -44,6 +44,14 @@ from echo_vault_app.gui.signals import emit
 log = logging.getLogger(__name__)
 
 FIRST_PAGE = 200
+REST_AFTER_TYPING_MS = 300
+"""How long the rows after the first page wait once the user types.
+
+Loading the rest of a broad match (tens of thousands of rows) on a worker thread competes with
+the GUI thread for the interpreter lock and the vault connection. Started at once, it slowed
+the next keystroke by 2-6 ms while the user was still typing, for rows that keystroke then threw
+away; people pause for longer than this between words, not between letters.
+"""
 
 
 class BrowserPane(QWidget):
@@ -62,7 +70,12 @@ class BrowserPane(QWidget):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
+        self._rest_timer = QTimer(self)
+        self._rest_timer.setSingleShot(True)
+        self._rest_timer.setInterval(REST_AFTER_TYPING_MS)
+        self._rest_timer.timeout.connect(self._load_rest)
+        self._rest: tuple[int, Filter, str] | None = None
 
         self.groups = GroupsList(self)
         self.groups.group_chosen.connect(self._on_groups_group_chosen)
@@ -174,12 +187,16 @@ class BrowserPane(QWidget):
     def current_filter(self) -> Filter:
         return dataclasses.replace(self._group, query=self.search.text())
 
-    def refresh(self) -> None:
+    def _on_refresh_timer_timeout(self) -> None:
+        self.refresh(typing=True)
+
+    def refresh(self, *, typing: bool = False) -> None:
         """Re-run the filter through the FTS index and keep the selection when possible.
 
         The first screenful comes back at once, in name order, from the vault's name index;
         when there are more rows, the rest load off the GUI thread and are appended, so a
-        keystroke or an unlock never waits for 100,000 summaries to be built.
+        keystroke or an unlock never waits for 100,000 summaries to be built. After a
+        keystroke (``typing``) the rest wait until typing pauses (``REST_AFTER_TYPING_MS``).
         """
         if not self.service.is_unlocked:
             return
@@ -200,10 +217,23 @@ class BrowserPane(QWidget):
             self._loaded(len(rows))
             return
         self.count_label.setText(self.tr("Loading…"))
+        self._rest = (generation, flt, rows[-1].name)
+        if typing:
+            self._rest_timer.start()
+        else:
+            self._load_rest()
+
+    def _load_rest(self) -> None:
+        """Start loading the rows after the first page, unless a newer filter replaced them."""
+        rest, self._rest = self._rest, None
+        self._rest_timer.stop()
+        if rest is None or rest[0] != self._generation or not self.service.is_unlocked:
+            return
+        generation, flt, after = rest
         self.loading_task = worker.run_in_background(
             self.service.search_after,
             flt,
-            rows[-1].name,
+            after,
             cancelled=lambda g=generation: g != self._generation,
             on_result=lambda full, g=generation: self._on_rest_loaded(full, g),
             on_error=lambda exc, g=generation: self._on_rest_failed(exc, g),

@@ -234,6 +234,36 @@ def test_stale_load_is_dropped(unlocked_app, qtbot, monkeypatch):
     assert names(unlocked_app) == ["github/token"]
 
 
+def test_rows_past_the_first_page_wait_while_the_user_types(unlocked_app, qtbot, monkeypatch):
+    from echo_vault_app.gui import browser_pane, worker
+
+    monkeypatch.setattr(browser_pane, "FIRST_PAGE", 2)
+    worker.set_synchronous(False)
+    browser = unlocked_app.browser
+    browser._rest_timer.setInterval(200)
+    every = sorted(names(unlocked_app), key=str.casefold)
+    browser.search.setText("-nothing-matches-this")
+    qtbot.waitUntil(lambda: not browser._refresh_timer.isActive(), timeout=2000)
+    browser.loading_task = None
+    browser.search.setText("-github")  # typed: all demo secrets but one, more than a page
+    qtbot.waitUntil(lambda: not browser._refresh_timer.isActive(), timeout=2000)
+    assert len(names(unlocked_app)) == 2 and browser.loading_task is None
+    assert browser._rest_timer.isActive()
+    qtbot.waitUntil(lambda: len(names(unlocked_app)) == len(every) - 1, timeout=5000)
+    assert names(unlocked_app) == [n for n in every if not n.startswith("github/")]
+
+
+def test_a_refresh_that_is_not_typing_loads_the_rest_at_once(unlocked_app, monkeypatch):
+    from echo_vault_app.gui import browser_pane
+
+    monkeypatch.setattr(browser_pane, "FIRST_PAGE", 2)
+    browser = unlocked_app.browser
+    browser.refresh()  # as after unlock or a change to the vault; the worker runs inline here
+    assert not browser._rest_timer.isActive()
+    assert names(unlocked_app) == sorted(names(unlocked_app), key=str.casefold)
+    assert len(names(unlocked_app)) > 2
+
+
 def test_superseded_load_stops_reading_pages(unlocked_app):
     service = unlocked_app.service
     pages: list[int] = []
