@@ -6,7 +6,6 @@ no Qt; the ``gui``, ``cli`` and ``api`` packages are thin faces on top of them.
 
 __version__ = "0.1.0"
 
-import logging as _logging
-
-# A library configures no output of its own; entry points call echo_vault_app.log.configure().
-_logging.getLogger(__name__).addHandler(_logging.NullHandler())
+# No imports here: `echo-vault-cli get` answered by the agent imports this package and little
+# else. The library's NullHandler is installed by `echo_vault_app.core`, which every part that
+# logs imports.

@@ -1,6 +1,9 @@
 """Logging set-up for entry points, with a redaction filter as a second guard.
 
 The library never configures handlers; the CLI, the GUI and the API call :func:`configure` once.
+Importing this module gives the library's logger a NullHandler, so a program using the library
+sees no log output it did not ask for; each library package (core, secrets, auth, state) imports
+it. The top package does not, so the CLI's path to a running agent never loads ``logging``.
 Messages are written so that they never carry a value, but if one slips through a message that
 looks like key material is masked before it reaches any handler.
 """
@@ -12,6 +15,8 @@ import os
 import re
 
 from echo_vault_app.config import ENV_LOG_LEVEL
+
+logging.getLogger("echo_vault_app").addHandler(logging.NullHandler())
 
 _SENSITIVE = re.compile(
     r"(x'[0-9a-fA-F]{16,}'"  # raw SQLCipher keys

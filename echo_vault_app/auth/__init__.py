@@ -3,6 +3,7 @@
 ``AuthManager`` is the entry point; the submodules are its parts. No Qt here.
 """
 
+from echo_vault_app import log as _log  # noqa: F401 (keeps the library silent by default)
 from echo_vault_app.auth.apikeys import (
     ApiKeyRecord,
     ApiKeyStatus,

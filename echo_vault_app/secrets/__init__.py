@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from echo_vault_app import log as _log  # noqa: F401 (keeps the library silent by default)
+
 if TYPE_CHECKING:
     from echo_vault_app.secrets.credentials import CredentialsStore
     from echo_vault_app.secrets.manager import SecretsManager

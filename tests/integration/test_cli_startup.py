@@ -67,3 +67,38 @@ def test_get_and_search_leave_other_commands_modules_unloaded(cli, vault_dir, co
     report = json.loads(proc.stderr.decode().strip().splitlines()[-1])
     assert report["status"] == 0
     assert report["loaded"] == []
+
+
+def _probe(code: str) -> object:
+    """Run ``code`` in a fresh interpreter; it prints one JSON value, which is returned."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_agent_path_loads_neither_logging_nor_the_vault() -> None:
+    """What the console script needs to hand a `get` to a running agent: a socket, no more."""
+    heavy = ["logging", "sqlcipher3", "cryptography", "echo_vault_app.core", "argparse"]
+    code = (
+        "import json, sys\nimport echo_vault_app.cli.launch, echo_vault_app.cli.agent_client\n"
+        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
+    )
+    assert _probe(code) == []
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["echo_vault_app.core", "echo_vault_app.secrets.templates", "echo_vault_app.auth",
+     "echo_vault_app.state.config_store"],
+)  # fmt: skip
+def test_the_library_keeps_its_logging_silent_until_configured(module: str) -> None:
+    """A program using any part of the library gets no log output unless it configures
+    logging itself: whichever part it imports first installs the NullHandler."""
+    code = (
+        f"import json, logging\nimport {module}\n"
+        "handlers = logging.getLogger('echo_vault_app').handlers\n"
+        "print(json.dumps([type(h).__name__ for h in handlers]))"
+    )
+    assert _probe(code) == ["NullHandler"]
