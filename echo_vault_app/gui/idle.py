@@ -42,7 +42,6 @@ class IdleWatcher(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.idle_timed_out)
-        self._timeout_ms = 0
         self._filtering = False
         app = QApplication.instance()
         app.applicationStateChanged.connect(self._on_app_application_state_changed)
@@ -56,12 +55,15 @@ class IdleWatcher(QObject):
     @property
     def watches_session(self) -> bool:
         """Whether screen-lock or suspend signals from the desktop session are connected."""
+        return self._join_session_buses()
+
+    def _join_session_buses(self) -> bool:
         if self._bus_connected is None:
             self._bus_connected = _connect_session_signals(self)
         return self._bus_connected
 
     def set_timeout_ms(self, timeout_ms: int) -> None:
-        self.watches_session  # noqa: B018 (joins the session buses once)
+        self._join_session_buses()
         self._timeout_ms = max(0, int(timeout_ms))
         self.restart()
 
