@@ -460,7 +460,7 @@ def main() -> int:
         ("the same after a 0.35 s pause (median / max of 5)",
          f"{measured['keystroke_after_pause_ms_median']:.1f} / "
          f"{measured['keystroke_after_pause_ms_max']:.1f} ms",
-         "previous text's rows loading", "goal <= 16 ms"),
+         f"QSortFilterProxyModel {measured['proxy_keystroke_ms']:.0f} ms", "goal <= 16 ms"),
         ("longest GUI-thread stall during unlock + load", f"{measured['unlock_stall_ms']:.0f} ms",
          f"idle {measured['idle_stall_ms']:.0f} ms", "goal <= 100 ms"),
         *[

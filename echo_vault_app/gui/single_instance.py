@@ -30,9 +30,8 @@ def server_name(folder: Path) -> str:
         user = "user"
     # Qt's SHA-256 gives the same name as hashlib's without loading OpenSSL before the window.
     data = f"{user}\0{Path(folder).resolve()}".encode()
-    digest = QCryptographicHash.hash(data, QCryptographicHash.Algorithm.Sha256).toHex()
-    digest = bytes(digest.data())[:20].decode("ascii")
-    return f"echo-vault-{digest}"
+    digest = QCryptographicHash.hash(data, QCryptographicHash.Algorithm.Sha256).toHex().data()
+    return f"echo-vault-{bytes(digest[:20]).decode('ascii')}"
 
 
 def ask_running_instance(folder: Path, message: bytes = b"show") -> bool:
