@@ -31,6 +31,7 @@ class KeySync:
         self._fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         self._write_fd = os.open(folder / WRITE_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         self._depth = 0
+        self._write_depth = 0
         self._exclusive = False
         self._owner: int | None = None
         self._generation = self._read_generation()
@@ -99,11 +100,55 @@ class KeySync:
         blocking ``flock`` wakes the next writer as soon as the holder lets go. Callers in one
         process are already serialised by the vault's own lock.
         """
+        if self._write_depth > 0:
+            self._write_depth += 1
+            try:
+                yield
+            finally:
+                self._write_depth -= 1
+            return
         fcntl.flock(self._write_fd, fcntl.LOCK_EX)
+        self._write_depth = 1
         try:
             yield
         finally:
+            self._write_depth = 0
             fcntl.flock(self._write_fd, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def uncontended(self, on_change: Callable[[bool], None]) -> Iterator[bool]:
+        """Hold the shared lock and the write lock if both can be had without waiting.
+
+        Yields False, holding nothing, when another process holds either (or this one is
+        already inside a section). Code run inside a True section takes both again re-entrantly,
+        so it cannot block on another process, short of SQLite's own lock held by a program
+        that ignores the write lock.
+        """
+        if self._depth > 0 or self._write_depth > 0:
+            yield False
+            return
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(self._write_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            self._depth = self._write_depth = 1
+            try:
+                if self._read_generation() != self._generation:
+                    on_change(False)
+                    self._generation = self._read_generation()
+                yield True
+            finally:
+                self._depth = self._write_depth = 0
+                fcntl.flock(self._write_fd, fcntl.LOCK_UN)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -181,14 +181,20 @@ def _apply(conn: Connection, read_version, write_version, migrations: list[str],
     """Apply pending migrations one transaction each, re-reading the version under the lock.
 
     Two processes opening an old vault at once both get here; ``BEGIN IMMEDIATE`` makes the
-    second wait and then see that the first already did the work.
+    second wait and then see that the first already did the work. Inside a transaction already
+    open (a component first used in operations grouped under one commit) each step is a
+    savepoint of it instead.
     """
+    begin, commit, rollback = "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"
+    if conn.in_transaction:
+        begin, commit = "SAVEPOINT migration", "RELEASE migration"
+        rollback = "ROLLBACK TO migration; RELEASE migration"
     while True:
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(begin)
         try:
             current = read_version()
             if current >= len(migrations):
-                conn.execute("COMMIT")
+                conn.execute(commit)
                 return
             step = migrations[current]
             if callable(step):
@@ -197,9 +203,11 @@ def _apply(conn: Connection, read_version, write_version, migrations: list[str],
                 for statement in split_statements(step):
                     conn.execute(statement)
             write_version(current + 1)
-            conn.execute("COMMIT")
+            conn.execute(commit)
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                for statement in rollback.split("; "):
+                    conn.execute(statement)
             raise
         log.info("applied %s schema migration %d", what, current + 1)
 

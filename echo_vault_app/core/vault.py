@@ -118,6 +118,7 @@ class Vault:
         self._field_keys: dict[int, bytes] = {}
         self._data_keys: dict[int, bytes] = {}
         self._lock = threading.RLock()
+        self._tx_depth = 0
         self._sync = KeySync(folder)
         self._learn_keys(keyfile)
         self._stable_root = self._load_stable_root()
@@ -324,7 +325,12 @@ class Vault:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[storage.Connection]:
-        """A write transaction taken up front, so concurrent writers queue instead of failing."""
+        """A write transaction taken up front, so concurrent writers queue instead of failing.
+
+        Inside another transaction of this vault (operations grouped under one commit, see
+        :mod:`echo_vault_app.core.grouped`) it is a savepoint: it still succeeds or fails as a
+        whole, and becomes durable with the enclosing commit.
+        """
         with self._lock:
             self._require()
             with (
@@ -333,14 +339,61 @@ class Vault:
                 storage.translate_errors(),
             ):
                 conn = self._require()
+                if self._tx_depth and conn.in_transaction:
+                    yield from self._savepoint(conn)
+                    return
                 conn.execute("BEGIN IMMEDIATE")
+                self._tx_depth = 1
                 try:
                     yield conn
                 except BaseException:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
-                conn.execute("COMMIT")
+                finally:
+                    self._tx_depth = 0
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:  # a deferred constraint or a full disk: nothing is kept
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+
+    def _savepoint(self, conn: storage.Connection) -> Iterator[storage.Connection]:
+        name = f"ev_{self._tx_depth}"
+        conn.execute(f"SAVEPOINT {name}")
+        self._tx_depth += 1
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._tx_depth -= 1
+        conn.execute(f"RELEASE {name}")
+
+    @contextlib.contextmanager
+    def claim_if_free(self) -> Iterator[bool]:
+        """Hold every lock a read or a write takes, if no thread or process holds one now.
+
+        For callers on an event loop: work run inside a True section re-enters locks it
+        already holds, so it never waits for another thread or process, and short work can
+        run in place instead of paying a hop to a worker thread and back. Yields False,
+        holding nothing, when any lock is taken or the vault is locked.
+        """
+        if not self._lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            if self._conn is None:
+                yield False
+                return
+            with self._sync.uncontended(self._on_keys_changed) as free:
+                yield free
+        finally:
+            self._lock.release()
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[storage.Connection]:

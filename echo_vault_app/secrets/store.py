@@ -396,8 +396,15 @@ class SecretStore:
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Any]:
-        """A consistent read-only view across several statements, without the write lock."""
+        """A consistent read-only view across several statements, without the write lock.
+
+        Inside a write transaction of this connection (grouped operations) that transaction
+        already is one.
+        """
         with self.vault.read() as conn:
+            if conn.in_transaction:
+                yield conn
+                return
             conn.execute("BEGIN")
             try:
                 yield conn
