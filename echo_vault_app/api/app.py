@@ -67,15 +67,21 @@ def _by_method(**handlers: Any):
 def routes() -> list[Route]:
     return [
         Route("/openapi.json", _openapi(build_document()), methods=["GET"]),
-        Route("/vault/health", endpoint(ra.health, authenticated=False), methods=["GET"]),
-        Route("/.well-known/jwks.json", endpoint(ra.jwks, authenticated=False), methods=["GET"]),
+        Route(
+            "/vault/health", endpoint(ra.health, authenticated=False, short=True), methods=["GET"]
+        ),
+        Route(
+            "/.well-known/jwks.json",
+            endpoint(ra.jwks, authenticated=False, short=True),
+            methods=["GET"],
+        ),
         Route(
             "/vault/auth/login",
             endpoint(ra.login, body="json", authenticated=False),
             methods=["POST"],
         ),
         Route("/vault/auth/api-key", endpoint(ra.create_api_key, body="json"), methods=["POST"]),
-        Route("/vault/auth/verify", endpoint(ra.verify), methods=["GET"]),
+        Route("/vault/auth/verify", endpoint(ra.verify, short=True), methods=["GET"]),
         Route(
             "/vault/oauth/token",
             endpoint(ra.oauth_token, body="raw", authenticated=False),
@@ -83,17 +89,27 @@ def routes() -> list[Route]:
         ),
         Route(
             "/vault/secrets",
-            _by_method(GET=endpoint(rs.list_secrets), POST=endpoint(rs.store_secret, body="json")),
+            _by_method(
+                GET=endpoint(rs.list_secrets),
+                POST=endpoint(rs.store_secret, body="json", short=True),
+            ),
             methods=["GET", "POST"],
         ),
         Route("/vault/secrets/export", endpoint(rs.export_secrets, body="json"), methods=["POST"]),
         Route(
             "/vault/secrets/{name:secret_name}",
-            _by_method(GET=endpoint(rs.read_secret), DELETE=endpoint(rs.delete_secret)),
+            _by_method(
+                GET=endpoint(rs.read_secret, short=True),
+                DELETE=endpoint(rs.delete_secret, short=True),
+            ),
             methods=["GET", "DELETE"],
         ),
-        Route("/vault/templates", endpoint(rs.list_templates), methods=["GET"]),
-        Route("/vault/templates/{template_id}", endpoint(rs.read_template), methods=["GET"]),
+        Route("/vault/templates", endpoint(rs.list_templates, short=True), methods=["GET"]),
+        Route(
+            "/vault/templates/{template_id}",
+            endpoint(rs.read_template, short=True),
+            methods=["GET"],
+        ),
     ]
 
 

@@ -90,6 +90,12 @@ def _credential(conn: HTTPConnection) -> tuple[str, str] | None:
     return "jwt", value
 
 
+def checks_a_password(conn: HTTPConnection) -> bool:
+    """Whether the request's credentials are a password, whose check costs an Argon2id run."""
+    header = conn.headers.get("authorization")
+    return header is not None and header.strip().partition(" ")[0].lower() == "basic"
+
+
 def authenticate(conn: HTTPConnection, backend: Backend, auth: AuthManager) -> Caller:
     """The caller behind the request's credentials.
 

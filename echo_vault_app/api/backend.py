@@ -8,6 +8,7 @@ arriving while no unlocked vault is available are answered 423.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 from echo_vault_app.api.config import RateLimits
 from echo_vault_app.api.ratelimit import SharedTokenBuckets, TokenBuckets
 from echo_vault_app.auth import AuthManager
+from echo_vault_app.core.grouped import Outcome, outcome_of, run_grouped
 from echo_vault_app.errors import EchoVaultError, VaultLocked
 from echo_vault_app.secrets import SecretsManager
 
@@ -27,6 +29,9 @@ T = TypeVar("T")
 
 WORKER_THREADS = 16
 """Requests handed to the library at once (it serialises on the vault's connection anyway)."""
+
+GROUP_MAX = 64
+"""Short requests run under one commit at most."""
 
 
 def _token_expiry_hours(vault: Any) -> float | None:
@@ -80,10 +85,67 @@ class Backend:
         # The library blocks (SQLCipher, Argon2id), so handlers run on these threads. A plain
         # executor costs far less per request than a task-group hop through AnyIO.
         self._executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="echo-vault-api")
+        self._queue: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        self._queue_loop: asyncio.AbstractEventLoop | None = None
+        self._draining = False
+        self._drainer: asyncio.Task[None] | None = None
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking library work off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+
+    async def run_short(self, work: Callable[..., T], *args: Any) -> T:
+        """Run short library work on the event loop, grouped with others under one commit.
+
+        Most requests are a lookup and an audit row, well under a millisecond, and both the hop
+        to a worker thread and back (two wake-ups, the interpreter lock changing hands) and the
+        commit of each audit row cost more than the lookup. Requests that arrive together are
+        therefore run together in one write transaction (:mod:`echo_vault_app.core.grouped`);
+        each is answered only after that commit. The group runs in place when every lock it
+        needs is free, so it cannot stall the loop waiting on another thread or process; when
+        one is taken (the desktop app, a long request, a writer in another process), the group
+        waits for it on a worker thread while later requests queue behind it.
+        """
+        loop = asyncio.get_running_loop()
+        if self._queue_loop is not loop:
+            self._queue, self._queue_loop, self._draining = [], loop, False
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append((functools.partial(work, *args), future))
+        if not self._draining:
+            self._draining = True
+            self._drainer = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                group, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
+                operations = [operation for operation, _ in group]
+                try:
+                    outcomes = await self._run_group(operations)
+                except Exception as exc:  # the vault was locked meanwhile, or its keys moved
+                    outcomes = [Outcome(None, exc)] * len(group)
+                for (_, future), outcome in zip(group, outcomes, strict=True):
+                    if future.done():
+                        continue
+                    if outcome.error is None:
+                        future.set_result(outcome.value)
+                    else:
+                        future.set_exception(outcome.error)
+                await asyncio.sleep(0)  # let answers go out and new requests join the queue
+        finally:
+            self._draining = False
+
+    async def _run_group(self, operations: list[Callable[[], Any]]) -> list[Outcome]:
+        manager = self._source()
+        if manager is None or manager.vault.is_locked:
+            return [outcome_of(operation) for operation in operations]  # each answers 423
+        vault = manager.vault
+        outcomes = run_grouped(vault, operations, wait=False)
+        if outcomes is None:
+            outcomes = await self.run(run_grouped, vault, operations)
+        assert outcomes is not None
+        return outcomes
 
     def manager(self) -> SecretsManager:
         """The unlocked manager; raises ``VaultLocked`` when there is none right now."""

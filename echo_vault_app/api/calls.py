@@ -1,8 +1,10 @@
 """The frame every endpoint runs in: body parsing, authentication, the actor, and errors.
 
-Handlers are plain functions of a :class:`Call`. They run on a worker thread (the library
-blocks on SQLCipher and Argon2id), inside :func:`~echo_vault_app.api.actor.acting_as` so every
-audit event they cause names the client, and any failure leaves as the standard JSON error.
+Handlers are plain functions of a :class:`Call`. Short ones (a read, a write, a delete) run on
+the event loop, grouped under one commit with the others waiting at the same moment
+(:meth:`Backend.run_short`); the rest (Argon2id, lists, exports) run on a worker thread. All run
+inside :func:`~echo_vault_app.api.actor.acting_as` so every audit event they cause names the
+client, and any failure leaves as the standard JSON error.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from echo_vault_app.api import actor
-from echo_vault_app.api.authn import Caller, authenticate, client_address
+from echo_vault_app.api.authn import Caller, authenticate, checks_a_password, client_address
 from echo_vault_app.api.backend import Backend
 from echo_vault_app.api.errors import ApiError, BodyTooLarge, error_response, from_library
 from echo_vault_app.auth import AuthManager
@@ -83,11 +85,16 @@ def endpoint(
     body: str | None = None,
     authenticated: bool = True,
     anonymous_actor: str = "api:anonymous",
+    short: bool = False,
 ) -> Callable[[Request], Any]:
     """Wrap ``work`` as a Starlette endpoint; a dict or list result becomes a JSON 200.
 
     ``body`` is ``"json"`` (parsed with limits, 415 for other media types), ``"raw"`` (the
-    bytes, for the form-encoded OAuth endpoint) or None (no body expected).
+    bytes, for the form-encoded OAuth endpoint) or None (no body expected). ``short=True``
+    groups ``work`` with other short requests on the event loop (:meth:`Backend.run_short`):
+    only for work that stays short whatever the input, since the group holds the vault's write
+    lock meanwhile. A request authenticated by password never counts as short, as checking
+    the password costs an Argon2id run.
     """
 
     async def handler(request: Request) -> Response:
@@ -105,9 +112,13 @@ def endpoint(
                     settings.max_body_bytes,
                 )
             backend: Backend = request.app.state.backend
-            return await backend.run(_run, work, request, payload, authenticated, anonymous_actor)
+            in_place = short and not checks_a_password(request)
+            run = backend.run_short if in_place else backend.run
+            return await run(_run, work, request, payload, authenticated, anonymous_actor)
         except ApiError as exc:
             return error_response(exc)
+        except EchoVaultError as exc:  # a grouped commit failed, or the vault locked meanwhile
+            return error_response(from_library(exc))
         except BodyTooLarge:
             limit = request.app.state.config.max_body_bytes
             message = f"request bodies are limited to {limit} bytes"
