@@ -40,6 +40,7 @@ from cryptography.fernet import Fernet  # noqa: E402
 from echo_vault_app import config  # noqa: E402
 from echo_vault_app.core import crypto, slots, storage  # noqa: E402
 from echo_vault_app.core.keyfile import KeyFile  # noqa: E402
+from echo_vault_app.core.schema import SCHEMA_VERSION  # noqa: E402
 from echo_vault_app.core.unlock import UnlockRequest, recover_vault_key  # noqa: E402
 from echo_vault_app.core.vault import Vault  # noqa: E402
 from echo_vault_app.secrets import SecretsManager  # noqa: E402
@@ -423,6 +424,7 @@ def build(count: int, seed: int, folder: Path) -> dict:
             path.unlink()
     meta = {
         "format": CACHE_FORMAT,
+        "schema": SCHEMA_VERSION,
         "count": count,
         "seed": seed,
         "master_key": master_key,
@@ -957,6 +959,7 @@ def load_or_build(count: int, seed: int, fresh: bool) -> tuple[Path, dict]:
         meta = json.loads(cache.read_text())
         if (
             meta.get("format") == CACHE_FORMAT
+            and meta.get("schema") == SCHEMA_VERSION  # the unkeyed twins have no migrations
             and meta.get("seed") == seed
             and _reads_back(folder, meta)
         ):

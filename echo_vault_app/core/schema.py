@@ -136,4 +136,12 @@ def _fold_names(conn: object) -> None:
 
 CORE_MIGRATIONS.append(_fold_names)  # type: ignore[arg-type]
 
+CORE_MIGRATIONS.append(
+    # 4: no index on the audit trail's value hashes. Each audited read added an entry to a
+    # leaf page chosen by its hash, and SQLCipher encrypts every page a commit touches, so the
+    # index was most of what recording a read cost. `audit find-value`, a rare forensic query,
+    # reads the whole trail instead, as the trail's other filters always have.
+    "DROP INDEX IF EXISTS audit_value_hash;\n"
+)
+
 SCHEMA_VERSION = len(CORE_MIGRATIONS)

@@ -170,3 +170,24 @@ def test_page_cache_limit_lowers_but_never_raises_the_cache(vault) -> None:
     vault.limit_page_cache(4)
     assert cache_kib() == 4 * 1024
     assert SecretsManager(vault=vault).get_secret("svc/key") == "value"
+
+
+def test_an_older_vault_is_migrated_on_open_and_keeps_its_trail(vault, vault_dir) -> None:
+    with vault.transaction() as tx:  # as schema 3 left it: an index on the value hashes
+        tx.execute(
+            "CREATE INDEX audit_value_hash ON audit_log (value_hash) WHERE value_hash IS NOT NULL"
+        )
+        tx.execute("PRAGMA user_version = 3")
+    vault.lock()
+
+    reopened = Vault.open(vault_dir, master_key=MASTER_KEY, use_keyring=False)
+    try:
+        with reopened.read() as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+            indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            assert "audit_value_hash" not in indexes
+            assert reopened.audit.verify(conn).ok
+        found = SecretsManager(vault=reopened).audit_find_value("value")
+        assert [(e.action, e.target) for e in found] == [("write", "svc/key")]
+    finally:
+        reopened.lock()
