@@ -132,14 +132,12 @@ def child_app(folder: str) -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from echo_vault_app import log as logsetup
-    from echo_vault_app.gui.app import EchoVaultApp, disable_core_dumps
+    from echo_vault_app.gui.app import EchoVaultApp, configure_process
     from echo_vault_app.gui.settings import GuiSettings
     from echo_vault_app.gui.single_instance import InstanceServer, ask_running_instance
 
     # The same steps as echo_vault_app.gui.app.main(), with a paint probe added.
-    disable_core_dumps()
-    logsetup.configure()
+    configure_process()
     app = QApplication(sys.argv[:1])
     ask_running_instance(Path(folder))
     server = InstanceServer(Path(folder))
@@ -224,9 +222,10 @@ def in_process(folder: Path, key: str, count: int, heavy: bool) -> dict[str, flo
     from PySide6.QtWidgets import QApplication, QTableView
 
     from echo_vault_app.core.vault import Vault
-    from echo_vault_app.gui.app import EchoVaultApp
+    from echo_vault_app.gui.app import EchoVaultApp, configure_process
     from echo_vault_app.gui.settings import GuiSettings
 
+    configure_process()
     results: dict[str, float] = {}
     qt_app = QApplication.instance() or QApplication(["bench"])
 
