@@ -15,13 +15,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
 from echo_vault_app import __version__, config
 from echo_vault_app import log as logsetup
 from echo_vault_app.gui.clipboard import ClipboardGuard
 from echo_vault_app.gui.copier import Copier
+from echo_vault_app.gui.first_paint import after_first_paint
 from echo_vault_app.gui.icons import app_icon
 from echo_vault_app.gui.idle import IdleWatcher
 from echo_vault_app.gui.main_window import MainWindow
@@ -179,7 +181,7 @@ class EchoVaultApp(QObject):
     # -- vault menu dialogs ---------------------------------------------------------------
 
     def _open_dialog(self, dialog: QWidget) -> QWidget:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(self._on_dialog_destroyed)
         self.dialog = dialog
         dialog.show()
@@ -225,7 +227,7 @@ class EchoVaultApp(QObject):
         wizard = RotationWizard(
             self.service, self.issuer_service, self.backups, self.clipboard, self.window
         )
-        wizard.setWindowModality(Qt.WindowModality.NonModal)
+        wizard.setWindowModality(QtCore.Qt.WindowModality.NonModal)
         return self._open_dialog(wizard)
 
     def _install_tray(self) -> None:
@@ -253,6 +255,7 @@ class EchoVaultApp(QObject):
         ``in_tray`` is for starting at login: the window waits behind the tray icon. Where
         the desktop has no tray, the window is shown anyway, since nothing else could open it.
         """
+        after_first_paint(self.window, self._after_first_paint)
         self.window.start()
         if quick:
             self.open_quick()
@@ -262,6 +265,12 @@ class EchoVaultApp(QObject):
             if in_tray:
                 log.info("no system tray on this desktop: showing the window")
             self.window.raise_window()
+
+    def _after_first_paint(self) -> None:
+        from echo_vault_app.gui.theme import watch_scheme_changes
+
+        watch_scheme_changes()
+        self.idle.watch_application_state()
 
     def open_quick(self) -> None:
         """The quick-copy palette; while locked, the unlock window comes first."""
@@ -335,7 +344,7 @@ class EchoVaultApp(QObject):
             api_switch=self.api_switch,
             has_tray=self.has_tray,
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._apply_settings)
         dialog.accepted.connect(self._apply_close_behaviour)
         self.settings_dialog = dialog

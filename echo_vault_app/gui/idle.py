@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import SLOT, QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6 import QtCore
+from PySide6.QtCore import SLOT, QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from echo_vault_app.gui.signals import emit
@@ -43,14 +44,25 @@ class IdleWatcher(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.idle_timed_out)
         self._filtering = False
-        app = QApplication.instance()
-        app.applicationStateChanged.connect(self._on_app_application_state_changed)
+        self._watching_state = False
         # The session buses are joined when a timeout is first set (at unlock): a locked
         # vault has nothing to lock, and joining them costs start-up time before the unlock
         # window is painted.
         self._bus_connected: bool | None = None
         self._timeout_ms = max(0, int(timeout_ms))
         self.restart()
+
+    def watch_application_state(self) -> None:
+        """Lock when the platform suspends the app; connected once the window has painted,
+        since the signal carries a ``Qt`` enum (see :mod:`echo_vault_app.gui.first_paint`)."""
+        if not self._watching_state:
+            app = QApplication.instance()
+            app.applicationStateChanged.connect(self._on_app_application_state_changed)
+            self._watching_state = True
+
+    @property
+    def watches_application_state(self) -> bool:
+        return self._watching_state
 
     @property
     def watches_session(self) -> bool:
@@ -107,8 +119,8 @@ class IdleWatcher(QObject):
             self._timer.start(self._timeout_ms)
         return False
 
-    def _on_app_application_state_changed(self, state: Qt.ApplicationState) -> None:
-        if state == Qt.ApplicationState.ApplicationSuspended:
+    def _on_app_application_state_changed(self, state: QtCore.Qt.ApplicationState) -> None:
+        if state == QtCore.Qt.ApplicationState.ApplicationSuspended:
             emit(self.session_locked)
 
     @Slot(bool)

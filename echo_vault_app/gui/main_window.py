@@ -13,7 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from echo_vault_app.gui.copier import Copier
+from echo_vault_app.gui.first_paint import set_enum_props
 from echo_vault_app.gui.icons import app_icon, icon
 from echo_vault_app.gui.message_bar import MessageBar
 from echo_vault_app.gui.service import VaultService
@@ -104,7 +106,7 @@ class MainWindow(QMainWindow):
         self.toolbar.setObjectName("main-toolbar")
         self.toolbar.setMovable(False)
         self.toolbar.setIconSize(QSize(20, 20))
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        set_enum_props(self.toolbar, toolButtonStyle="ToolButtonTextBesideIcon")
         self.addToolBar(self.toolbar)
         self.pane_group = QActionGroup(self)
         self.pane_group.setExclusive(True)
@@ -113,14 +115,14 @@ class MainWindow(QMainWindow):
         self._spacer_action = self.toolbar.addWidget(self._spacer)
 
         self.settings_action = QAction(icon("settings"), self.tr("Settings"), self)
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setShortcuts(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.settings_requested)
         self.lock_action = QAction(icon("lock"), self.tr("Lock"), self)
-        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.setShortcuts([QKeySequence("Ctrl+L")])
         self.lock_action.setToolTip(self.tr("Lock the vault (Ctrl+L)"))
         self.lock_action.triggered.connect(self.service.lock)
         self.quit_action = QAction(icon("quit"), self.tr("Quit"), self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcuts(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.quit_requested)
         self._build_vault_menu()
         self.toolbar.addAction(self.settings_action)
@@ -144,7 +146,7 @@ class MainWindow(QMainWindow):
             if number == 3:
                 self.vault_menu.addSeparator()
             action = QAction(icon(glyph), text, self)
-            action.setShortcut(QKeySequence(keys))
+            action.setShortcuts([QKeySequence(keys)])
             action.triggered.connect(signal)
             self.vault_menu.addAction(action)
             self.addAction(action)  # the shortcut works wherever focus is
@@ -154,12 +156,12 @@ class MainWindow(QMainWindow):
         self.vault_button.setText(self.tr("Vault"))
         self.vault_button.setToolTip(self.tr("Backup, import and key rotation (Alt+V)"))
         self.vault_button.setAccessibleName(self.tr("Vault menu"))
-        self.vault_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        set_enum_props(self.vault_button, toolButtonStyle="ToolButtonTextBesideIcon")
         self.vault_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.vault_button.setMenu(self.vault_menu)
         self.toolbar.addWidget(self.vault_button)
         open_menu = QAction(self)
-        open_menu.setShortcut(QKeySequence("Alt+V"))
+        open_menu.setShortcuts([QKeySequence("Alt+V")])
         open_menu.triggered.connect(self.vault_button.showMenu)
         self.addAction(open_menu)
 
@@ -184,7 +186,7 @@ class MainWindow(QMainWindow):
         action.setCheckable(True)
         number = len(self._panes) + 1
         if number <= 9:
-            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.setShortcuts([QKeySequence(f"Ctrl+{number}")])
         action.setToolTip(tooltip or title)
         action.triggered.connect(lambda _checked=False, k=key: self.show_pane(k))
         self.pane_group.addAction(action)
@@ -259,7 +261,8 @@ class MainWindow(QMainWindow):
 
     def raise_window(self) -> None:
         self.show()
-        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        if self.isMinimized():
+            self.setWindowState(self.windowState() & ~QtCore.Qt.WindowState.WindowMinimized)
         self.raise_()
         self.activateWindow()
 
@@ -298,7 +301,7 @@ class MainWindow(QMainWindow):
         from echo_vault_app.gui.recovery_dialog import RecoveryKeyDialog
 
         self.recovery_dialog = RecoveryKeyDialog(recovery_key, self.copier.clipboard, self)
-        self.recovery_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.recovery_dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         self.recovery_dialog.finished.connect(self._on_recovery_dialog_finished)
         self.recovery_dialog.open()
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from echo_vault_app.gui.first_paint import set_enum_props
 from echo_vault_app.gui.icons import icon
 
 
@@ -27,7 +28,7 @@ class MessageBar(QFrame):
         self.glyph = QLabel(self)
         self.text = QLabel(self)
         self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_props(self.text, textInteractionFlags="TextSelectableByMouse")
         self.action = QPushButton(self)
         self.action.setVisible(False)
         self.dismiss = QToolButton(self)

@@ -7,7 +7,7 @@ clearing and error display behave the same everywhere.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from echo_vault_app.gui.first_paint import set_enum_props
 from echo_vault_app.gui.icons import icon
 from echo_vault_app.gui.signals import emit
 
@@ -42,7 +43,7 @@ class SecretLineEdit(QWidget):
         self.toggle.setIcon(icon("eye"))
         self.toggle.setToolTip(self.tr("Show or hide"))
         self.toggle.setAccessibleName(self.tr("Show text"))
-        self.toggle.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        set_enum_props(self.toggle, focusPolicy="TabFocus")
         self.toggle.toggled.connect(self._on_toggle_toggled)
         self.error = QLabel(self)
         self.error.setWordWrap(True)

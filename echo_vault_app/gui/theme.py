@@ -9,30 +9,36 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6 import QtCore
 from PySide6.QtGui import QGuiApplication
 
 from echo_vault_app.gui import icons
 
 log = logging.getLogger(__name__)
 
-_SCHEMES = {
-    "system": Qt.ColorScheme.Unknown,
-    "light": Qt.ColorScheme.Light,
-    "dark": Qt.ColorScheme.Dark,
-}
+_SCHEMES = {"light": "Light", "dark": "Dark"}
 _watching = False
+_requested = False
+
+
+def watch_scheme_changes() -> None:
+    """Re-tint icons when the scheme changes; connected once the window has painted, since the
+    signal carries a ``Qt`` enum (see :mod:`echo_vault_app.gui.first_paint`)."""
+    global _watching
+    if not _watching:
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: icons.clear_cache())
+        _watching = True
 
 
 def apply_theme(theme: str) -> None:
     """Ask for ``theme`` (system, light or dark); unknown names mean system."""
-    global _watching
+    global _requested
     hints = QGuiApplication.styleHints()
-    if not _watching:
-        hints.colorSchemeChanged.connect(lambda _scheme: icons.clear_cache())
-        _watching = True
     setter = getattr(hints, "setColorScheme", None)
     if setter is None:  # Qt before 6.8 can only follow the system
         log.info("colour scheme request not supported by this Qt; following the system")
         return
-    setter(_SCHEMES.get(theme, Qt.ColorScheme.Unknown))
+    if theme not in _SCHEMES and not _requested:
+        return  # nothing was asked for yet: leave the Qt namespace unbuilt (first_paint)
+    _requested = True
+    setter(getattr(QtCore.Qt.ColorScheme, _SCHEMES.get(theme, "Unknown")))

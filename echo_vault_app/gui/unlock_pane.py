@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCommandLinkButton,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from echo_vault_app.gui.first_paint import set_enum_props
 from echo_vault_app.gui.icons import app_icon
 from echo_vault_app.gui.secret_inputs import SecretLineEdit
 from echo_vault_app.gui.service import VaultService
@@ -46,17 +47,18 @@ class UnlockPane(QWidget):
 
         logo = QLabel(self)
         logo.setPixmap(app_icon().pixmap(72, 72))
-        logo.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        set_enum_props(logo, alignment="AlignHCenter")
         title = QLabel(self.tr("Unlock Echo Vault"), self)
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)
         title.setFont(font)
-        title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        set_enum_props(title, alignment="AlignHCenter")
         self.where = QLabel(str(service.folder), self)
-        self.where.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.where.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_props(
+            self.where, alignment="AlignHCenter", textInteractionFlags="TextSelectableByMouse"
+        )
 
         self.passphrase = SecretLineEdit(self, placeholder=self.tr("Passphrase"))
         self.passphrase.setAccessibleName(self.tr("Passphrase"))
@@ -78,7 +80,7 @@ class UnlockPane(QWidget):
         self.switch.clicked.connect(self._on_switch_clicked)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        set_enum_props(self.status, alignment="AlignHCenter")
         self.status.setAccessibleName(self.tr("Unlock status"))
 
         column = QWidget(self)

@@ -33,6 +33,15 @@ def test_session_lock_signal_locks(unlocked_app):
     assert not unlocked_app.service.is_unlocked
 
 
+def test_suspending_the_app_locks_the_vault_once_the_window_has_painted(unlocked_app, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    qtbot.waitUntil(lambda: unlocked_app.idle.watches_application_state)
+    QApplication.instance().applicationStateChanged.emit(Qt.ApplicationState.ApplicationSuspended)
+    qtbot.waitUntil(lambda: not unlocked_app.service.is_unlocked)
+
+
 def test_default_idle_timeout_is_five_minutes(make_app, demo_vault):
     app = make_app(demo_vault.folder)
     assert app.idle_timeout_ms() == 5 * 60 * 1000
