@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 APP_ID = "io.echovault.EchoVault"
-SWITCH_INTERVAL_S = 0.001
-"""How long a thread may keep the interpreter lock while another waits for it (see
-:func:`configure_process`)."""
 
 
 class EchoVaultApp(QObject):
@@ -429,17 +426,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def configure_process() -> None:
-    """What the app sets for its whole process before Qt starts: no core dumps, logging, and
-    the interpreter's switch interval.
-
-    Worker threads (loading summaries, export, import) keep the interpreter lock for up to the
-    switch interval each time the GUI thread wants it back, and a keystroke asks for it several
-    times (around each SQLite call); 1 ms instead of 5 keeps a keystroke typed during a load
-    within a frame.
-    """
+    """What the app sets for its whole process before Qt starts: no core dumps, and logging."""
     disable_core_dumps()
     logsetup.configure()
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def main(argv: list[str] | None = None) -> int:
