@@ -45,7 +45,9 @@ class _FirstPaint(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
         if event.type() == QEvent.Type.Paint:
             self._widget.removeEventFilter(self)
-            QtCore.QTimer.singleShot(0, self._run)  # after this paint has reached the screen
+            # A zero timer runs once this paint has reached the screen; the second one lets
+            # what the paint itself queued (the rest of the first frame) go first.
+            QtCore.QTimer.singleShot(0, lambda: QtCore.QTimer.singleShot(0, self._run))
         return False
 
     def _run(self) -> None:
