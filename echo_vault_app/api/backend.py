@@ -113,10 +113,11 @@ class Backend:
         self._queue.append((functools.partial(work, *args), future))
         if not self._draining:
             self._draining = True
-            self._drainer = loop.create_task(self._drain())
+            self._drainer = loop.create_task(self._drain())  # referenced, so never collected
         return await future
 
     async def _drain(self) -> None:
+        group: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         try:
             while self._queue:
                 group, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
@@ -133,6 +134,10 @@ class Backend:
                     else:
                         future.set_exception(outcome.error)
                 await asyncio.sleep(0)  # let answers go out and new requests join the queue
+        except asyncio.CancelledError:  # the server is stopping: no request waits forever
+            for _, future in group + self._queue:
+                future.cancel()
+            raise
         finally:
             self._draining = False
 
