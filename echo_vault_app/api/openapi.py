@@ -158,6 +158,11 @@ def _ok(schema: dict[str, Any], description: str = "done", status: int = 200):
     return {str(status): {"description": description, "content": _json(schema)}}
 
 
+def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional member of a request body: the server reads ``null`` as "not given"."""
+    return {**schema, "type": [schema["type"], "null"]}
+
+
 def build_document() -> dict[str, Any]:
     """The whole document as a dict (served as ``/openapi.json``)."""
     store_body = {
@@ -169,11 +174,11 @@ def build_document() -> dict[str, Any]:
             "name": {"type": "string", "minLength": 1, "maxLength": 512},
             "value": _ref("Value"),
             "fields": {"type": "object", "additionalProperties": _ref("Value")},
-            "template": {"type": "string", "maxLength": 64},
-            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 256},
-            "notes": {"type": "string"},
-            "expires": {"type": "number", "minimum": 0},
-            "expected_version": {"type": "integer", "minimum": 0},
+            "template": _or_null({"type": "string", "maxLength": 64}),
+            "tags": _or_null({"type": "array", "items": {"type": "string"}, "maxItems": 256}),
+            "notes": _or_null({"type": "string"}),
+            "expires": _or_null({"type": "number", "minimum": 0}),
+            "expected_version": _or_null({"type": "integer", "minimum": 0}),
         },
     }
     paths: dict[str, Any] = {
@@ -255,12 +260,16 @@ def build_document() -> dict[str, Any]:
                             "type": "object",
                             "additionalProperties": False,
                             "properties": {
-                                "user_id": {"type": "string"},
-                                "name": {"type": "string"},
-                                "permissions": {"type": "array", "items": {"type": "string"}},
-                                "roles": {"type": "array", "items": {"type": "string"}},
-                                "environment": {"type": "string", "pattern": "^[a-z0-9]{1,16}$"},
-                                "expires_in": {"type": "number", "minimum": 1},
+                                "user_id": _or_null({"type": "string"}),
+                                "name": _or_null({"type": "string"}),
+                                "permissions": _or_null(
+                                    {"type": "array", "items": {"type": "string"}}
+                                ),
+                                "roles": _or_null({"type": "array", "items": {"type": "string"}}),
+                                "environment": _or_null(
+                                    {"type": "string", "pattern": "^[a-z0-9]{1,16}$"}
+                                ),
+                                "expires_in": _or_null({"type": "number", "minimum": 1}),
                             },
                         }
                     ),
@@ -374,9 +383,9 @@ def build_document() -> dict[str, Any]:
                             "additionalProperties": False,
                             "properties": {
                                 "password": {"type": "string"},
-                                "names": {"type": "array", "items": {"type": "string"}},
-                                "tags": {"type": "array", "items": {"type": "string"}},
-                                "query": {"type": "string"},
+                                "names": _or_null({"type": "array", "items": {"type": "string"}}),
+                                "tags": _or_null({"type": "array", "items": {"type": "string"}}),
+                                "query": _or_null({"type": "string"}),
                             },
                         }
                     ),

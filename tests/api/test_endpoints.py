@@ -219,3 +219,15 @@ def test_audit_names_the_client_for_every_action(served) -> None:
     failed = [e for e in events if e.action == "api.auth" and e.outcome == "failed"]
     assert failed and failed[-1].actor == "api:anonymous"
     assert any(e.action == "api.serve.start" for e in events)
+
+
+def test_null_optional_members_mean_not_given_as_the_document_says(served) -> None:
+    store = served.client().get("/openapi.json").json()["paths"]["/vault/secrets"]["post"]
+    body_schema = store["requestBody"]["content"]["application/json"]["schema"]
+    assert body_schema["properties"]["tags"]["type"] == ["array", "null"]
+    body = {"name": "team/nulls", "value": "v", "tags": None, "notes": None, "expires": None}
+    with served.client(headers={"X-API-Key": served.keys["admin"]}) as http:
+        stored = http.post("/vault/secrets", json=body)
+        assert stored.status_code == 201, stored.text
+        assert stored.json()["tags"] == [] and stored.json()["expires"] is None
+        assert http.get("/vault/secrets/team/nulls").json()["notes"] == ""
