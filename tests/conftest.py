@@ -10,12 +10,14 @@ the tests that need it instead of skipping them.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,6 +180,20 @@ def make_vault(vault_dir):
     yield make
     for vault in opened:
         vault.lock()
+
+
+@contextlib.contextmanager
+def holding_write_lock(folder: Path) -> Iterator[None]:
+    """Hold a vault folder's cross-process write lock, as a writer in another process does.
+
+    ``flock`` locks belong to the open file, so this one also keeps out the vault objects of
+    this process, each of which opens the lock file on its own.
+    """
+    from echo_vault_app.core.keysync import WRITE_LOCK_NAME
+
+    with open(folder / WRITE_LOCK_NAME, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.api.conftest import Served
+from tests.conftest import holding_write_lock
 
 READS = 12
 
@@ -31,27 +29,8 @@ def read_secret(served: Served) -> tuple[int, object]:
 
 def test_reads_wait_for_a_writer_in_another_process_while_the_server_answers(served) -> None:
     before = read_count(served, "team/db")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import fcntl, os, sys
-                fd = os.open({str(served.folder / ".vault.write.lock")!r}, os.O_RDWR)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                print("held", flush=True)
-                sys.stdin.readline()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline() == "held\n"
-        with ThreadPoolExecutor(READS) as pool:
+    with ThreadPoolExecutor(READS) as pool:
+        with holding_write_lock(served.folder):
             reads = [pool.submit(read_secret, served) for _ in range(READS)]
             time.sleep(0.5)
             assert not any(r.done() for r in reads)  # queued behind the other process's write
@@ -60,13 +39,7 @@ def test_reads_wait_for_a_writer_in_another_process_while_the_server_answers(ser
             with served.client() as http:
                 assert http.get("/openapi.json").status_code == 200
             assert time.monotonic() - started < 2.0  # the event loop itself is not blocked
-
-            holder.communicate("\n", timeout=10)
-            results = [r.result(timeout=30) for r in reads]
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait()
+        results = [r.result(timeout=30) for r in reads]
 
     assert results == [(200, {"value": "s3cret-db"})] * READS
     assert read_count(served, "team/db") == before + READS

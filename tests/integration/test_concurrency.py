@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 
 from echo_vault_app.core.vault import Vault
 from echo_vault_app.secrets import SecretsManager
+from tests.conftest import holding_write_lock
 
 WORKERS = 3
 SECRETS_EACH = 100
@@ -140,10 +141,6 @@ def test_two_processes_change_different_slots_at_once(vault_dir, tmp_path) -> No
 
 def test_writers_queue_on_the_write_lock_and_go_on_when_it_is_free(tmp_path) -> None:
     """A write in another process waits while the write lock is held, then completes."""
-    import fcntl
-
-    from echo_vault_app.core.keysync import WRITE_LOCK_NAME
-
     folder = tmp_path / "vault"
     key = Fernet.generate_key().decode()
     Vault.create(folder, master_key=key, use_keyring=False).vault.lock()
@@ -155,15 +152,13 @@ def test_writers_queue_on_the_write_lock_and_go_on_when_it_is_free(tmp_path) -> 
         "sm = SecretsManager(sys.argv[1], use_keyring=False, create=False, prompt=False)\n"
         "print('open', flush=True)\nsm.store_secret('queued', 'after the lock')\n"
     )
-    with open(folder / WRITE_LOCK_NAME, "rb") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with holding_write_lock(folder):
         process = subprocess.Popen([sys.executable, "-c", writer, str(folder)], env=env,
                                    stdout=subprocess.PIPE, text=True)  # fmt: skip
         assert process.stdout.readline() == "open\n"
         time.sleep(1.0)
         assert process.poll() is None  # still waiting for the lock
-        fcntl.flock(held, fcntl.LOCK_UN)
-        assert process.wait(30) == 0
+    assert process.wait(30) == 0
 
     manager = SecretsManager(vault=Vault.open(folder, master_key=key, use_keyring=False))
     assert manager.get_secret("queued") == "after the lock"

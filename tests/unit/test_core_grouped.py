@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import threading
 
 import pytest
@@ -14,6 +11,7 @@ from echo_vault_app.core.grouped import run_grouped
 from echo_vault_app.core.vault import Vault
 from echo_vault_app.errors import SecretNotFound, StorageError
 from echo_vault_app.secrets import SecretsManager
+from tests.conftest import holding_write_lock
 
 MASTER_KEY = Fernet.generate_key().decode()
 
@@ -137,31 +135,10 @@ def test_a_full_disk_fails_exactly_the_operations_it_rolled_back(manager) -> Non
 
 
 def test_nothing_runs_without_waiting_while_another_process_writes(manager, vault_dir) -> None:
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import fcntl, os, sys
-                fd = os.open({str(vault_dir / ".vault.write.lock")!r}, os.O_RDWR)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                print("held", flush=True)
-                sys.stdin.readline()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline() == "held\n"
-        ran = []
+    ran = []
+    with holding_write_lock(vault_dir):
         assert run_grouped(manager.vault, [lambda: ran.append(1)], wait=False) is None
-        assert ran == []
-    finally:
-        holder.communicate("\n", timeout=10)
+    assert ran == []
     outcomes = run_grouped(manager.vault, [read(manager, "team/one")], wait=False)
     assert outcomes == [("value-one", None)]
 
