@@ -185,10 +185,10 @@ def _apply(conn: Connection, read_version, write_version, migrations: list[str],
     open (a component first used in operations grouped under one commit) each step is a
     savepoint of it instead.
     """
-    begin, commit, rollback = "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"
+    begin, commit, rollback = "BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)
     if conn.in_transaction:
         begin, commit = "SAVEPOINT migration", "RELEASE migration"
-        rollback = "ROLLBACK TO migration; RELEASE migration"
+        rollback = ("ROLLBACK TO migration", "RELEASE migration")
     while True:
         conn.execute(begin)
         try:
@@ -206,7 +206,7 @@ def _apply(conn: Connection, read_version, write_version, migrations: list[str],
             conn.execute(commit)
         except BaseException:
             if conn.in_transaction:
-                for statement in rollback.split("; "):
+                for statement in rollback:
                     conn.execute(statement)
             raise
         log.info("applied %s schema migration %d", what, current + 1)
