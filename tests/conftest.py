@@ -140,10 +140,11 @@ class CliResult:
 def run_cli(
     *args: str, input: bytes | str | None = None, env: dict[str, str] | None = None, timeout=60
 ) -> CliResult:
-    """Run ``echo-vault-cli`` as a real process, the way a script would."""
+    """Run ``echo-vault-cli`` as a real process, the way a script would: through the console
+    script's entry point, which reads commands end the process early from."""
     data = input.encode() if isinstance(input, str) else input
     proc = subprocess.run(
-        [sys.executable, "-m", "echo_vault_app.cli.main", *args],
+        [sys.executable, "-m", "echo_vault_app.cli.launch", *args],
         input=data if data is not None else b"",
         capture_output=True,
         env={**os.environ, **(env or {})},

@@ -18,7 +18,7 @@ from echo_vault_app.cli import secret_commands as sc
 from echo_vault_app.cli import vault_commands as vc
 from echo_vault_app.cli.context import Context
 from echo_vault_app.cli.launch import command_word
-from echo_vault_app.errors import EchoVaultError
+from echo_vault_app.errors import EchoVaultError, StorageError
 from echo_vault_app.log import configure
 
 log = logging.getLogger(__name__)
@@ -305,6 +305,13 @@ def execute(ctx: Context, args: argparse.Namespace) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        # The vault's own I/O failures arrive as EchoVaultError; a bare OSError is the
+        # command reading or writing a stream or file of the user's (`> file` on a full disk).
+        where = f" ({exc.filename})" if exc.filename else ""
+        reason = exc.strerror or type(exc).__name__
+        print(f"echo-vault-cli: error: input/output failed{where}: {reason}", file=sys.stderr)
+        return StorageError.exit_code
     except Exception as exc:
         log.debug("unexpected failure", exc_info=True)
         print(

@@ -102,3 +102,71 @@ def test_the_library_keeps_its_logging_silent_until_configured(module: str) -> N
         "print(json.dumps([type(h).__name__ for h in handlers]))"
     )
     assert _probe(code) == ["NullHandler"]
+
+
+def _headless(vault_dir) -> dict[str, str]:
+    return {
+        "ECHO_VAULT_MASTER_KEY": Fernet.generate_key().decode(),
+        "ECHO_VAULT_PATH": str(vault_dir),
+        "ECHO_VAULT_NO_KEYRING": "1",
+    }
+
+
+def _as_installed(*args: str, env: dict[str, str], stdout=subprocess.PIPE):
+    """The console script's entry, with stdout buffered as a user's is (no PYTHONUNBUFFERED),
+    so output still in Python's buffers when the command returns is lost unless flushed."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.run(
+        [sys.executable, "-m", "echo_vault_app.cli.launch", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env={**base, **env},
+        timeout=60,
+    )
+
+
+def test_read_commands_that_skip_teardown_still_write_all_their_output(cli, vault_dir) -> None:
+    """`get`, `list` and `search` leave through ``os._exit``: their output must arrive whole."""
+    env = _headless(vault_dir)
+    value = os.urandom(10 * 1024 * 1024)
+    assert cli("init", env=env).returncode == 0
+    assert cli("set", "big/blob", "--stdin", input=value, env=env).returncode == 0
+    names = [f"svc/key-{i:02d}" for i in range(20)]
+    for name in names:
+        assert cli("set", name, input="v\n", env=env).returncode == 0
+    got = _as_installed("get", "big/blob", env=env)
+    assert (got.returncode, got.stderr) == (0, b"")
+    assert got.stdout == value
+    listed = _as_installed("list", env=env)
+    assert (listed.returncode, listed.stderr) == (0, b"")
+    assert listed.stdout.decode().splitlines() == sorted(["big/blob", *names])
+    found = _as_installed("search", "svc", env=env)
+    assert (found.returncode, found.stderr) == (0, b"")
+    assert found.stdout.decode().splitlines() == names
+
+
+def test_output_that_cannot_be_written_fails_a_read_command_in_one_line(cli, vault_dir) -> None:
+    env = _headless(vault_dir)
+    assert cli("init", env=env).returncode == 0
+    assert cli("set", "a/token", input="tok-1\n", env=env).returncode == 0
+    for command in (["list"], ["get", "a/token"]):
+        with open("/dev/full", "wb") as full:
+            done = _as_installed(*command, env=env, stdout=full)
+        lines = done.stderr.decode().splitlines()
+        assert done.returncode == 9, command
+        assert len(lines) == 1 and "No space left on device" in lines[0], lines
+
+
+def test_a_reader_that_went_away_is_not_an_error(cli, vault_dir) -> None:
+    """`echo-vault-cli list | head -1` with the reader gone first: the command ends quietly."""
+    env = _headless(vault_dir)
+    assert cli("init", env=env).returncode == 0
+    assert cli("set", "a/token", input="tok-1\n", env=env).returncode == 0
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = _as_installed("list", env=env, stdout=writer)
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (0, b"")
