@@ -15,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import getpass
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -83,15 +81,20 @@ class AuditTrail:
     """Writes and checks the chain. ``record`` must run inside the caller's transaction."""
 
     def __init__(self, chain_key: bytes, value_key: bytes, vault_id: str, enabled: bool) -> None:
+        # Imported here, not with the module: the GUI's panes import this module's records
+        # and must not load the cryptography bindings before the first window paints.
+        from echo_vault_app.core.crypto import hmac_sha256
+
+        self._hmac = hmac_sha256
         self._chain_key = chain_key
         self._value_key = value_key
-        self._genesis = hmac.new(chain_key, b"genesis:" + vault_id.encode(), "sha256").digest()
+        self._genesis = hmac_sha256(chain_key, b"genesis:" + vault_id.encode())
         self.enabled = enabled
         self.actor = default_actor()
 
     def value_hash(self, value: str | bytes) -> str:
         data = value.encode("utf-8") if isinstance(value, str) else value
-        return hmac.new(self._value_key, data, hashlib.sha256).hexdigest()
+        return self._hmac(self._value_key, data).hex()
 
     def _mac(self, prev: bytes, event: AuditEvent) -> bytes:
         body = json.dumps(
@@ -109,7 +112,7 @@ class AuditTrail:
             sort_keys=True,
             ensure_ascii=False,
         ).encode("utf-8")
-        return hmac.new(self._chain_key, prev + body, hashlib.sha256).digest()
+        return self._hmac(self._chain_key, prev + body)
 
     def record(
         self,
@@ -170,6 +173,8 @@ class AuditTrail:
 
     def verify(self, conn: Any) -> AuditVerification:
         """Walk the whole chain and name the first row that does not fit."""
+        from hmac import compare_digest  # kept off the path of every audited call (~2 ms)
+
         prev = self._genesis
         expected = 1
         for row in conn.execute(
@@ -180,7 +185,7 @@ class AuditTrail:
             if event.seq != expected:
                 first = min(event.seq, expected)
                 return AuditVerification(False, expected - 1, first, "a row is missing or inserted")
-            if not hmac.compare_digest(self._mac(prev, event), row[8]):
+            if not compare_digest(self._mac(prev, event), row[8]):
                 return AuditVerification(False, expected - 1, event.seq, "row was altered")
             prev = row[8]
             expected += 1
@@ -190,7 +195,7 @@ class AuditTrail:
             if count:
                 return AuditVerification(False, count, 1, "the anchor row is missing")
             return AuditVerification(True, 0)
-        if anchor[0] != count or not hmac.compare_digest(anchor[1], prev):
+        if anchor[0] != count or not compare_digest(anchor[1], prev):
             bad = min(anchor[0], count) + 1
             return AuditVerification(False, count, bad, "the trail was truncated or extended")
         return AuditVerification(True, count)

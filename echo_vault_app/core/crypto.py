@@ -11,7 +11,7 @@ import os
 import unicodedata
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -22,6 +22,7 @@ from echo_vault_app.core.kdfparams import MINIMUM_ARGON2, Argon2Params  # noqa: 
 KEY_BYTES = 32
 NONCE_BYTES = 12
 _SEAL_VERSION = b"\x01"
+_SHA256 = hashes.SHA256()
 
 
 class SealError(Exception):
@@ -36,6 +37,23 @@ def random_key() -> bytes:
 def hkdf(key: bytes, info: bytes, *, salt: bytes | None = None, length: int = KEY_BYTES) -> bytes:
     """Derive an independent sub-key; ``info`` labels its single purpose."""
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(key)
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA-256 through the same OpenSSL as everything else here.
+
+    The standard library's ``hmac`` and ``hashlib`` would load the system's libcrypto on top
+    of the one inside ``cryptography``: about 2 ms on every CLI call, for the same digest.
+    """
+    mac = hmac.HMAC(key, _SHA256)
+    mac.update(data)
+    return mac.finalize()
+
+
+def sha256(data: bytes) -> bytes:
+    digest = hashes.Hash(_SHA256)
+    digest.update(data)
+    return digest.finalize()
 
 
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import os
 import time
 
@@ -21,6 +20,7 @@ from echo_vault_app.core.crypto import (
     normalize_passphrase,
     open_sealed,
     seal,
+    sha256,
 )
 from echo_vault_app.core.keyfile import KeyFile, Slot, WrappedDataKey
 from echo_vault_app.errors import KeyFileDamaged, WrongMasterKey, WrongRecoveryKey
@@ -85,7 +85,7 @@ def new_recovery_key() -> tuple[str, bytes]:
     """A 256-bit recovery key as users type it: prefix, base32 groups, a 2-character check."""
     raw = os.urandom(32)
     body = base64.b32encode(raw).decode("ascii").rstrip("=")
-    check = base64.b32encode(hashlib.sha256(raw).digest()).decode("ascii")[:2]
+    check = base64.b32encode(sha256(raw)).decode("ascii")[:2]
     text = body + check
     groups = [text[i : i + 6] for i in range(0, len(text), 6)]
     return RECOVERY_PREFIX + "-" + "-".join(groups), raw
@@ -102,7 +102,7 @@ def parse_recovery_key(text: str) -> bytes:
         raw = base64.b32decode(cleaned[:52] + "====")
     except binascii.Error as exc:
         raise WrongRecoveryKey("that is not an Echo Vault recovery key") from exc
-    check = base64.b32encode(hashlib.sha256(raw).digest()).decode("ascii")[:2]
+    check = base64.b32encode(sha256(raw)).decode("ascii")[:2]
     if check != cleaned[52:]:
         raise WrongRecoveryKey("the recovery key has a typo (its check letters do not match)")
     return raw

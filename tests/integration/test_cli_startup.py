@@ -27,6 +27,8 @@ KEPT_OUT = (
     "inspect",
     "shutil",
     "tempfile",
+    "hashlib",  # the standard library's OpenSSL, beside the one inside cryptography
+    "socket",
     "echo_vault_app.auth",
     "echo_vault_app.gui",
     "echo_vault_app.api",
