@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,12 @@ from echo_vault_app.core.vault import Vault, vault_exists
 from echo_vault_app.errors import KeyringError, SecretNotFound, UsageError, VaultLocked
 from echo_vault_app.secrets.model import FieldValue, HistoryEntry, Secret, SecretSummary, Value
 from echo_vault_app.secrets.store import SecretStore, primary_field
-from echo_vault_app.secrets.templates import Template, TemplateRegistry, load_templates
+from echo_vault_app.secrets.templates import (
+    Template,
+    TemplateRegistry,
+    load_builtin,
+    load_templates,
+)
 
 if TYPE_CHECKING:  # rotation and backups are imported when used: the CLI's `get` needs neither
     from echo_vault_app.core.rotation import RotationResult
@@ -93,7 +98,7 @@ class SecretsManager:
         self.vault = vault
         self.store = SecretStore(vault)
         self._templates: TemplateRegistry | None = None
-        self._primaries: dict[str, str] | None = None
+        self._primaries: _PrimaryFields | None = None
 
     @staticmethod
     def _unlock(folder: Path, *, prompt: bool, create: bool, on_created: Any, **keys: Any) -> Vault:
@@ -219,9 +224,9 @@ class SecretsManager:
             raise SecretNotFound(f"secret {secret.name!r} has no fields")
         return chosen.value
 
-    def _primary_fields(self) -> dict[str, str]:
+    def _primary_fields(self) -> Mapping[str, str]:
         if self._primaries is None:
-            self._primaries = {t.id: t.primary_field for t in self.templates.all()}
+            self._primaries = _PrimaryFields(self)
         return self._primaries
 
     def username_of(self, secret: Secret) -> Value | None:
@@ -353,3 +358,38 @@ class SecretsManager:
 
         known = {t.id for t in self.templates.all()}
         return preview_import(self.vault, Path(path), password, mode, known_templates=known)
+
+
+class _PrimaryFields(Mapping[str, str]):
+    """Template id → primary field, reading no more templates than a lookup needs.
+
+    A built-in's entry comes from its own file (:func:`load_builtin`); any other id, and
+    iterating, load the whole registry once, as reveal did for every call before.
+    """
+
+    def __init__(self, manager: SecretsManager) -> None:
+        self._manager = manager
+        self._fields: dict[str, str] = {}
+        self._complete = False
+
+    def __getitem__(self, template_id: str) -> str:
+        if template_id not in self._fields and not self._complete:
+            builtin = load_builtin(template_id) if self._manager._templates is None else None
+            if builtin is not None:
+                self._fields[template_id] = builtin.primary_field
+            else:
+                self._load_all()
+        return self._fields[template_id]
+
+    def __iter__(self) -> Iterator[str]:
+        self._load_all()
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        self._load_all()
+        return len(self._fields)
+
+    def _load_all(self) -> None:
+        if not self._complete:
+            self._fields = {t.id: t.primary_field for t in self._manager.templates.all()}
+            self._complete = True

@@ -712,7 +712,7 @@ class SecretStore:
 
 def primary_field(secret: Secret, primary: Mapping[str, str] | None) -> FieldValue | None:
     """The field "copy secret" means: the template's primary one, else the first secret one."""
-    wanted = (primary or {}).get(secret.summary.template)
+    wanted = primary.get(secret.summary.template) if primary is not None else None
     fields = secret.fields
     chosen = next((f for f in fields if f.name == wanted), None) if wanted else None
     return chosen or next((f for f in fields if f.secret), fields[0] if fields else None)

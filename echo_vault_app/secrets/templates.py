@@ -343,6 +343,25 @@ def load_templates(user_dir: Path | None = None) -> TemplateRegistry:
 BUILTIN_DIR = Path(__file__).parent.parent / "resources" / "templates"
 
 
+def load_builtin(template_id: str) -> Template | None:
+    """The built-in template ``template_id`` read from its own file, or None.
+
+    Revealing a value needs one template's primary field, and parsing all fourteen built-ins
+    and the user's folder for it cost every ``echo-vault-cli get`` about a millisecond. No user
+    file can take a built-in's id, so a built-in found here is the one the registry would
+    hold; None (no such file, or one that fails its checks) sends the caller to
+    :func:`load_templates`, which reports the problem.
+    """
+    if not template_id.isascii() or not template_id.replace("_", "").isalnum():
+        return None  # built-in files are named by their ids; no other name is looked up
+    try:
+        text = (BUILTIN_DIR / f"{template_id}.json").read_text("utf-8")
+        template = _parse_template(_loads(text), BUILTIN_SOURCE, None, checked=True)
+    except (OSError, UnicodeDecodeError, _TemplateInvalid):
+        return None
+    return template if template.id == template_id else None
+
+
 def _builtin_sources() -> list[tuple[str, str]]:
     entries = sorted(p for p in BUILTIN_DIR.iterdir() if p.suffix == ".json")
     return [(p.name, p.read_text("utf-8")) for p in entries]

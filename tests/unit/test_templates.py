@@ -15,6 +15,7 @@ from echo_vault_app.secrets.dburl import join_database_url, parse_database_url
 from echo_vault_app.secrets.templates import (
     MAX_TEMPLATE_BYTES,
     TemplateRegistry,
+    load_builtin,
     load_templates,
     parse_dotenv,
 )
@@ -658,3 +659,50 @@ def test_templates_used_by_the_seed_calls_accept_their_values(registry):
 
     stored = registry.validate("database_url", {"url": "postgresql://u:p@h:5432/db"})
     assert join_database_url(stored["url"], stored["password"]) == "postgresql://u:p@h:5432/db"
+
+
+# --- one template at a time -----------------------------------------------------------------
+
+
+def test_a_builtin_read_alone_is_the_one_the_registry_holds(registry):
+    builtins = [t for t in registry.all() if t.id in BUILTIN_IDS | {"generic"}]
+    assert len(builtins) == len(BUILTIN_IDS) + 1
+    for template in builtins:
+        assert load_builtin(template.id) == template
+
+
+@pytest.mark.parametrize("asked", ["nope", "../api_key", "api_key.json", "API_KEY", "", "api key"])
+def test_only_a_builtin_id_is_read_alone(asked):
+    assert load_builtin(asked) is None
+
+
+def test_reveal_reads_one_builtin_and_still_honours_user_templates(vault_dir):
+    """The value `get` prints is the template's primary field, whether the template is a
+    built-in (read alone) or a user file (which needs the whole registry)."""
+    from cryptography.fernet import Fernet
+
+    from echo_vault_app.core.vault import Vault
+    from echo_vault_app.secrets import SecretsManager
+
+    key = Fernet.generate_key().decode()
+    created = Vault.create(vault_dir, master_key=key, use_keyring=False)
+    (vault_dir / "templates").mkdir()
+    write(vault_dir / "templates", "pair.json", user_template("pair", primary_field="second",
+          fields=[{"name": "first", "label": "First", "secret": True},
+                  {"name": "second", "label": "Second", "secret": True}]))  # fmt: skip
+    writer = SecretsManager(vault=created.vault)
+    try:
+        writer.store_secret("svc/api", fields={"api_key": "k-1", "api_secret": "s-1"},
+                            template="api_key_secret")  # fmt: skip
+        writer.store_secret("svc/pair", fields={"first": "f-1", "second": "s-2"}, template="pair")
+    finally:
+        writer.lock()
+
+    reader = SecretsManager(vault=Vault.open(vault_dir, master_key=key, use_keyring=False))
+    try:
+        assert reader.reveal("svc/api") == "s-1"  # the primary field, not the first secret one
+        assert reader._templates is None  # answered from api_key_secret.json alone
+        assert reader.reveal("svc/pair") == "s-2"
+        assert reader._templates is not None
+    finally:
+        reader.lock()
