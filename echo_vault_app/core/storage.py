@@ -102,8 +102,10 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
     return conn
 
 
-_KEY_STATEMENT = re.compile(r"^\s*pragma\s+(?:\w+\.)?(?:re)?key\b", re.IGNORECASE)
-_LITERAL = re.compile(r"[xX]?'(?:[^']|'')*'|\b\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\b")
+# Patterns as text: ``re`` compiles them on the first traced statement, so the many processes
+# that never trace at DEBUG (every CLI call) do not compile them at import.
+_KEY_STATEMENT = r"(?i)^\s*pragma\s+(?:\w+\.)?(?:re)?key\b"
+_LITERAL = r"[xX]?'(?:[^']|'')*'|\b\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\b"
 sql_log = logging.getLogger("echo_vault_app.core.sql")
 
 
@@ -119,10 +121,18 @@ def _install_trace(conn: Connection) -> None:
         return
 
     def trace(statement: str) -> None:
-        if not _KEY_STATEMENT.match(statement):
-            sql_log.debug("sql: %s", _LITERAL.sub("?", statement)[:500])
+        text = traced_text(statement)
+        if text is not None:
+            sql_log.debug("sql: %s", text)
 
     conn.set_trace_callback(trace)
+
+
+def traced_text(statement: str) -> str | None:
+    """A statement as the trace logs it: None for one that sets a key, literals as ``?``."""
+    if re.match(_KEY_STATEMENT, statement):
+        return None
+    return re.sub(_LITERAL, "?", statement)[:500]
 
 
 def _check_header(path: Path) -> None:

@@ -36,7 +36,6 @@ from echo_vault_app.secrets.model import (
     normalize_name,
     normalize_tags,
 )
-from echo_vault_app.secrets.search import compile_query
 
 DEFAULT_HISTORY_DEPTH = 10
 _SUMMARY_COLUMNS = (
@@ -76,6 +75,8 @@ def _summary(row: Iterable[Any]) -> SecretSummary:
 def _matching_sql(
     columns: str, query: str, tag: str | None, after: str | None, limit: int | None
 ) -> tuple[str, list[object]]:
+    from echo_vault_app.secrets.search import compile_query  # get and list parse no query
+
     compiled = compile_query(query)
     sql = f"SELECT {columns} FROM secrets s WHERE s.deleted IS NULL AND {compiled.where}"
     args = list(compiled.params)

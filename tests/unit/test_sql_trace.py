@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from echo_vault_app.core.storage import _LITERAL
+from echo_vault_app.core.storage import traced_text
 from echo_vault_app.core.vault import Vault
 from echo_vault_app.secrets import SecretsManager
 from tests.conftest import PASSPHRASE
@@ -30,4 +30,10 @@ def test_trace_hides_keys_and_values(vault_dir, caplog):
 
 def test_literal_pattern_covers_strings_blobs_and_numbers():
     text = "INSERT INTO t VALUES ('it''s', X'00ff', 42, 3.5e2)"
-    assert _LITERAL.sub("?", text) == "INSERT INTO t VALUES (?, ?, ?, ?)"
+    assert traced_text(text) == "INSERT INTO t VALUES (?, ?, ?, ?)"
+
+
+def test_key_statements_are_not_traced():
+    for statement in ("PRAGMA key = x'00ff'", "  pragma main.rekey='p'", 'PRAGMA KEY="x"'):
+        assert traced_text(statement) is None
+    assert traced_text("PRAGMA keyring_note = 1") is not None  # a word that starts with key
