@@ -10,8 +10,6 @@ database (see ``Vault.stable_key``), not from the data key, so rotating the data
 breaks the chain nor makes older value hashes unfindable.
 """
 
-from __future__ import annotations
-
 import contextlib
 import contextvars
 import getpass

@@ -4,8 +4,6 @@ The desktop app asks this before its unlock window is painted, so this module st
 the database driver and the cryptography bindings; :mod:`.vault` re-exports it.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import NamedTuple
 

@@ -5,9 +5,7 @@ desktop app reads that file before its unlock window is painted; :mod:`.crypto` 
 names.
 """
 
-from __future__ import annotations
-
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 
 class Argon2Params(NamedTuple):
@@ -40,7 +38,7 @@ class Argon2Params(NamedTuple):
         return {"memory_kib": self.memory_kib, "iterations": self.iterations, "lanes": self.lanes}
 
     @classmethod
-    def from_dict(cls, data: object) -> Argon2Params:
+    def from_dict(cls, data: object) -> Self:
         if not isinstance(data, dict):
             raise ValueError("Argon2id parameters missing")
         params = cls(data.get("memory_kib"), data.get("iterations"), data.get("lanes"))  # type: ignore[arg-type]

@@ -6,8 +6,6 @@ defensively (size, types, lengths) because a damaged or crafted file must give a
 not a crash or an allocation driven by its content.
 """
 
-from __future__ import annotations
-
 import base64
 import contextlib
 import fcntl
@@ -15,7 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 from echo_vault_app.core.fsutil import atomic_write
 from echo_vault_app.core.kdfparams import Argon2Params
@@ -89,7 +87,7 @@ class KeyFile:
         atomic_write(folder / KEYFILE_NAME, self.to_json())
 
     @classmethod
-    def load(cls, folder: Path) -> KeyFile:
+    def load(cls, folder: Path) -> Self:
         path = folder / KEYFILE_NAME
         try:
             with path.open("rb") as handle:
@@ -107,7 +105,7 @@ class KeyFile:
         return cls.from_dict(doc)
 
     @classmethod
-    def from_dict(cls, doc: object) -> KeyFile:
+    def from_dict(cls, doc: object) -> Self:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise KeyFileDamaged("vault.keys is damaged: not an Echo Vault key file")
         if doc.get("version") != FORMAT_VERSION:

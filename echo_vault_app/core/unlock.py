@@ -5,8 +5,6 @@ key. Everything here works on ``vault.keys`` alone: a keyring entry that is miss
 belongs to another vault is detected before the database is touched.
 """
 
-from __future__ import annotations
-
 import logging
 import os
 from pathlib import Path

@@ -5,8 +5,6 @@ Everything above this class (secrets, auth, state, the faces) reaches the databa
 seals values through ``seal``/``open_sealed`` under the data key's field sub-key.
 """
 
-from __future__ import annotations
-
 import contextlib
 import logging
 import os
@@ -89,12 +87,6 @@ def _connect_any(
     raise DatabaseDamaged("vault.db does not decrypt with this vault's key (damaged or replaced)")
 
 
-class CreatedVault(NamedTuple):
-    vault: Vault
-    recovery_key: str
-    notices: list[str]
-
-
 class Vault:
     """An unlocked vault. Create with :meth:`create` or :meth:`open`; close with :meth:`lock`."""
 
@@ -142,7 +134,7 @@ class Vault:
         keyring_backend: object | None = None,
         kdf_seconds: float = 0.5,
         actor: str | None = None,
-    ) -> CreatedVault:
+    ) -> "CreatedVault":
         """Create a new vault; the returned recovery key is shown to the user once and dropped."""
         folder = Path(folder) if folder else config.default_vault_path()
         if (folder / KEYFILE_NAME).exists():
@@ -233,7 +225,7 @@ class Vault:
         use_env: bool = True,
         keyring_backend: object | None = None,
         actor: str | None = None,
-    ) -> Vault:
+    ) -> "Vault":
         """Unlock an existing vault through the unlock order; raise a typed error otherwise."""
         folder = Path(folder) if folder else config.default_vault_path()
         if not vault_exists(folder):
@@ -266,7 +258,7 @@ class Vault:
         return vault
 
     @classmethod
-    def _open_with(cls, folder: Path, keyfile: KeyFile, vault_key: bytes, method: str) -> Vault:
+    def _open_with(cls, folder: Path, keyfile: KeyFile, vault_key: bytes, method: str) -> "Vault":
         conn, version, keyfile = _connect_any(folder, keyfile, vault_key)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()
@@ -278,7 +270,7 @@ class Vault:
             raise DatabaseDamaged("vault.db belongs to another vault than vault.keys")
         return cls(folder, keyfile, vault_key, conn, version, method)
 
-    def opener(self) -> Callable[[], Vault]:
+    def opener(self) -> Callable[[], "Vault"]:
         """A function that opens this vault again with the key it was unlocked with.
 
         For the API server's worker processes: a SQLite connection and the lock files must not
@@ -551,3 +543,9 @@ class Vault:
             self._vault_key = self._stable_root = b""
             self._field_keys, self._data_keys = {}, {}
         log.info("locked vault %s", self.vault_id)
+
+
+class CreatedVault(NamedTuple):
+    vault: Vault
+    recovery_key: str
+    notices: list[str]

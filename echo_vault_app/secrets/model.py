@@ -9,8 +9,6 @@ records on the path of a CLI call, here and in the core, cost every call of ``ec
 10–20 ms that way (``benchmarks/README.md``).
 """
 
-from __future__ import annotations
-
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any, NamedTuple

@@ -7,8 +7,6 @@ filter by state. Only names, tags, notes, template ids and non-secret fields are
 query can ever match on a secret value.
 """
 
-from __future__ import annotations
-
 import re
 import time
 from typing import NamedTuple

@@ -21,8 +21,6 @@ and value length are capped, which bounds but does not remove that risk. The val
 live in :mod:`echo_vault_app.secrets.value_checks`.
 """
 
-from __future__ import annotations
-
 import functools
 import logging
 import re
