@@ -121,6 +121,10 @@ class VaultBusy(Conflict):
     """Another process held the vault longer than the busy timeout; nothing was written."""
 
 
+class ReadInterrupted(EchoVaultError):
+    """A background read was cut short because a newer request made its result pointless."""
+
+
 class StorageError(EchoVaultError):
     """The disk refused a write (full, read-only, I/O error); the transaction was rolled back."""
 

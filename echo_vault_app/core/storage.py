@@ -18,7 +18,13 @@ import sqlcipher3
 
 from echo_vault_app.core.folder import DB_NAME  # noqa: F401 (re-exported: storage names its file)
 from echo_vault_app.core.schema import CORE_MIGRATIONS, SCHEMA_VERSION
-from echo_vault_app.errors import DatabaseDamaged, StorageError, UnsafeSQLite, VaultBusy
+from echo_vault_app.errors import (
+    DatabaseDamaged,
+    ReadInterrupted,
+    StorageError,
+    UnsafeSQLite,
+    VaultBusy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +268,8 @@ def translate_errors() -> Iterator[None]:
         yield
     except sqlcipher3.OperationalError as exc:
         text = str(exc).lower()
+        if text == "interrupted":
+            raise ReadInterrupted("the read was cut short for a newer one") from exc
         if "locked" in text or "busy" in text:
             raise VaultBusy("the vault is busy in another process; nothing was written") from exc
         if "full" in text:

@@ -111,6 +111,9 @@ class Vault:
         self._data_keys: dict[int, bytes] = {}
         self._lock = threading.RLock()
         self._tx_depth = 0
+        self._yielding = threading.local()  # .depth: this thread's reads may be cut short
+        self._cut_lock = threading.Lock()  # guards _cuttable_reads against cut_yielding_reads
+        self._cuttable_reads = 0
         self._sync = KeySync(folder)
         self._learn_keys(keyfile)
         self._stable_root = self._load_stable_root()
@@ -313,7 +316,48 @@ class Vault:
         with self._lock:
             self._require()
             with self._sync.shared(self._on_keys_changed), storage.translate_errors():
-                yield self._require()
+                conn = self._require()
+                if not getattr(self._yielding, "depth", 0) or conn.in_transaction:
+                    yield conn
+                    return
+                with self._cut_lock:
+                    self._cuttable_reads += 1
+                try:
+                    yield conn
+                finally:
+                    with self._cut_lock:
+                        self._cuttable_reads -= 1
+
+    @contextlib.contextmanager
+    def yielding(self) -> Iterator[None]:
+        """Let :meth:`cut_yielding_reads` cut short the reads this thread makes inside.
+
+        For a background load that a newer request can make pointless. Reads share one
+        connection, so the desktop app's next keystroke would otherwise wait for the load's
+        statement to end (a broad search sorts tens of thousands of rows) before its own
+        could start. A read that is cut short raises :class:`ReadInterrupted`; a write, or a
+        read inside a transaction, is never cut.
+        """
+        self._yielding.depth = getattr(self._yielding, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            self._yielding.depth -= 1
+
+    def cut_yielding_reads(self) -> bool:
+        """Cut short the statement of a read running under :meth:`yielding`, if there is one.
+
+        Safe from any thread. Only while such a read holds the connection is SQLite told to
+        interrupt, so no other statement can be hit; told between two statements of that
+        read, SQLite forgets it when the next one starts.
+        """
+        with self._cut_lock:
+            conn = self._conn
+            if not self._cuttable_reads or conn is None:
+                return False
+            conn.interrupt()
+            log.debug("cut short a background read of vault %s", self.vault_id)
+            return True
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[storage.Connection]:

@@ -202,6 +202,7 @@ class BrowserPane(QWidget):
             return
         self._generation += 1
         generation = self._generation
+        self.service.cut_background_reads()  # an older filter's load would hold the vault
         selected = self.current_name()
         flt = self.current_filter()
         try:

@@ -23,6 +23,7 @@ from echo_vault_app.core import keyring_slot
 from echo_vault_app.core.folder import inspect
 from echo_vault_app.errors import (
     KeyringError,
+    ReadInterrupted,
     UnlockThrottled,
     VaultLocked,
     WrongPassphrase,
@@ -259,29 +260,49 @@ class VaultService(QObject):
         runs once for the ids of its matches in name order, and the rows follow in pages by
         id: paging the search itself would repeat it, and its sort, for every page, holding the
         vault just when the user types the next letter. ``cancelled`` is asked between pages:
-        a load that a newer filter superseded stops there, returning what it has.
+        a load that a newer filter superseded stops there, returning what it has, and
+        :meth:`cut_background_reads` stops it inside a statement.
         """
         if flt.prefix or flt.special:
             rows = self.search(flt)
             folded = after.casefold()
             return [s for s in rows if s.name.casefold() > folded]
+        result: list[SecretSummary] = []
+        try:
+            with self.manager.vault.yielding():
+                self._read_after(flt, after, page, cancelled, result)
+        except ReadInterrupted:
+            log.debug("stopped loading summaries: a newer filter replaced them")
+        return result
+
+    def _read_after(
+        self,
+        flt: Filter,
+        after: str,
+        page: int,
+        cancelled: Callable[[], bool] | None,
+        result: list[SecretSummary],
+    ) -> None:
         store = self.manager.store
         query = flt.query.strip()
-        result: list[SecretSummary] = []
         if query or flt.tag is not None:
             ids = store.matching_ids(query, tag=flt.tag, after=after)
             for start in range(0, len(ids), page):
                 if cancelled is not None and cancelled():
-                    break
+                    return
                 result.extend(store.summaries_by_id(ids[start : start + page]))
-            return result
+            return
         while cancelled is None or not cancelled():
             batch = store.summaries(query, tag=flt.tag, after=after, limit=page)
             result.extend(batch)
             if len(batch) < page:
-                break
+                return
             after = batch[-1].name
-        return result
+
+    def cut_background_reads(self) -> None:
+        """Stop a background load's running statement; the GUI thread's read is next in line."""
+        if self._manager is not None:
+            self._manager.vault.cut_yielding_reads()
 
     def _matches_plain(self, summary: SecretSummary, flt: Filter) -> bool:
         return not flt.query or flt.query.casefold() in summary.name.casefold()

@@ -294,3 +294,31 @@ def test_a_search_loads_in_pages_after_one_query_and_stops_when_superseded(unloc
 
     partial = service.search_after(search, first, page=1, cancelled=cancelled)
     assert partial == every[1:2]
+
+
+def test_a_load_cut_short_inside_a_statement_ends_quietly_and_the_next_search_runs(
+    unlocked_app,
+):
+    """What a keystroke does to an older filter's load (``refresh`` cuts it from the GUI
+    thread); here the cut comes from SQLite's progress callback, inside the load's statement."""
+    service = unlocked_app.service
+    search = Filter(query="-github")
+    every = service.search(search)
+    cuts: list[bool] = []
+
+    def cut_once() -> int:
+        if not cuts:
+            cuts.append(service.manager.vault.cut_yielding_reads())
+        return 0
+
+    with service.manager.vault.read() as conn:
+        conn.set_progress_handler(cut_once, 1)
+    try:
+        partial = service.search_after(search, "", page=1)
+    finally:
+        with service.manager.vault.read() as conn:
+            conn.set_progress_handler(None, 1)
+    assert cuts == [True]
+    assert partial == []  # stopped in the search itself, before any page was read
+    assert service.search(search) == every
+    assert service.search_after(search, every[0].name, page=1) == every[1:]
