@@ -16,8 +16,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,6 +196,26 @@ def holding_write_lock(folder: Path) -> Iterator[None]:
     with open(folder / WRITE_LOCK_NAME, "rb") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         yield
+
+
+@contextlib.contextmanager
+def held_in_another_thread(hold: Callable[[], contextlib.AbstractContextManager]) -> Iterator[None]:
+    """Enter ``hold()`` on another thread and stay inside it while the block runs."""
+    inside, leave = threading.Event(), threading.Event()
+
+    def run() -> None:
+        with hold():
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        yield
+    finally:
+        leave.set()
+        thread.join(10)
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from cryptography.fernet import Fernet
 
@@ -11,7 +9,7 @@ from echo_vault_app.core.grouped import run_grouped
 from echo_vault_app.core.vault import Vault
 from echo_vault_app.errors import SecretNotFound, StorageError
 from echo_vault_app.secrets import SecretsManager
-from tests.conftest import holding_write_lock
+from tests.conftest import held_in_another_thread, holding_write_lock
 
 MASTER_KEY = Fernet.generate_key().decode()
 
@@ -144,21 +142,8 @@ def test_nothing_runs_without_waiting_while_another_process_writes(manager, vaul
 
 
 def test_nothing_runs_without_waiting_while_another_thread_uses_the_vault(manager) -> None:
-    inside, leave = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with manager.vault.read():
-            inside.set()
-            leave.wait(10)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert inside.wait(10)
+    with held_in_another_thread(manager.vault.read):
         assert run_grouped(manager.vault, [read(manager, "team/one")], wait=False) is None
-    finally:
-        leave.set()
-        thread.join()
 
 
 def test_a_transaction_inside_another_is_a_savepoint(manager) -> None:

@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 from echo_vault_app.core.vault import Vault
 from echo_vault_app.errors import ReadInterrupted
 from echo_vault_app.secrets import SecretsManager
+from tests.conftest import held_in_another_thread
 
 # Counts far enough to run for seconds unless it is cut short.
 LONG = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
@@ -89,25 +90,11 @@ def test_ordinary_reads_and_writes_are_never_cut(vault) -> None:
 
 def test_yielding_is_per_thread(vault) -> None:
     """Marking the loader's thread must not make the GUI thread's reads cuttable."""
-    marked = threading.Event()
-    release = threading.Event()
-
-    def loader_marks_and_waits() -> None:
-        with vault.yielding():
-            marked.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=loader_marks_and_waits)
-    thread.start()
-    try:
-        assert marked.wait(10)
+    with held_in_another_thread(vault.yielding):  # the loader's thread
         reader, outcome = _in_thread(lambda: _read_long(vault))
         answers = _cut_until_done(vault, reader)
-        assert outcome == {"result": 2000000}
-        assert True not in answers
-    finally:
-        release.set()
-        thread.join(10)
+    assert outcome == {"result": 2000000}
+    assert True not in answers
 
 
 def _read_long(vault: Vault) -> int:
