@@ -70,8 +70,7 @@ def end_process(code: int) -> NoReturn:
         pass  # the reader (`| head`) has what it wanted, as in the CLI's own handling
     except (OSError, ValueError) as exc:
         if code == 0:  # a command that failed has said why; its unwritten output is moot
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-            print(f"echo-vault-cli: error: input/output failed: {reason}", file=sys.stderr)
+            print(io_failure(exc), file=sys.stderr)
             code = 9  # StorageError's status, as for a failed write inside the command
     logging = sys.modules.get("logging")
     if logging is not None:
@@ -79,6 +78,14 @@ def end_process(code: int) -> NoReturn:
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
     os._exit(code)
+
+
+def io_failure(exc: BaseException) -> str:
+    """The one line for a stream or file of the user's that could not be read or written."""
+    filename = getattr(exc, "filename", None)
+    where = f" ({filename})" if filename else ""
+    reason = getattr(exc, "strerror", None) or type(exc).__name__
+    return f"echo-vault-cli: error: input/output failed{where}: {reason}"
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from echo_vault_app import __version__
 from echo_vault_app.cli import secret_commands as sc
 from echo_vault_app.cli import vault_commands as vc
 from echo_vault_app.cli.context import Context
-from echo_vault_app.cli.launch import command_word
+from echo_vault_app.cli.launch import command_word, io_failure
 from echo_vault_app.errors import EchoVaultError, StorageError
 from echo_vault_app.log import configure
 
@@ -308,9 +308,7 @@ def execute(ctx: Context, args: argparse.Namespace) -> int:
     except OSError as exc:
         # The vault's own I/O failures arrive as EchoVaultError; a bare OSError is the
         # command reading or writing a stream or file of the user's (`> file` on a full disk).
-        where = f" ({exc.filename})" if exc.filename else ""
-        reason = exc.strerror or type(exc).__name__
-        print(f"echo-vault-cli: error: input/output failed{where}: {reason}", file=sys.stderr)
+        print(io_failure(exc), file=sys.stderr)
         return StorageError.exit_code
     except Exception as exc:
         log.debug("unexpected failure", exc_info=True)
