@@ -36,7 +36,7 @@ def random_key() -> bytes:
 
 def hkdf(key: bytes, info: bytes, *, salt: bytes | None = None, length: int = KEY_BYTES) -> bytes:
     """Derive an independent sub-key; ``info`` labels its single purpose."""
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(key)
+    return HKDF(algorithm=_SHA256, length=length, salt=salt, info=info).derive(key)
 
 
 def hmac_sha256(key: bytes, data: bytes) -> bytes:
