@@ -17,21 +17,29 @@ duplicating a chunk, or cutting the file at a chunk boundary all fail authentica
 The check value is an HKDF output of the Argon2id key that is independent of the payload key,
 so a wrong password is recognised right after the KDF, before any chunk is decrypted.
 
+Neither side holds the whole payload. The writer encodes a top-level list item by item, and a
+list may be an :class:`Items` that produces its items on demand (an export of 100,000 secrets
+reads them from the vault one at a time). :class:`BackupReader` decrypts chunk by chunk and
+hands out the top-level members, a list's items one at a time, as it parses them. Whatever it
+hands out is provisional until its iteration ends: only then has every chunk authenticated and
+the end of the stream been seen where the writer put it. So a restore writes what it reads
+inside one transaction, and commits only once the reading has ended without a fault.
+
 Known limits: the payload is not compressed (JSON of many secrets would shrink several times;
-adding it needs a bounded decompressor and a format version bump). Reading keeps the whole
-decrypted JSON in memory (up to 512 MiB) because it is parsed only after every chunk has
-authenticated. :func:`write_private_file` lives here only until a shared file-helpers module
-exists; ``dotenv_export`` borrows it.
+adding it needs a bounded decompressor and a format version bump). :func:`write_private_file`
+lives here only until a shared file-helpers module exists; ``dotenv_export`` borrows it.
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 import contextlib
 import hmac
 import json
 import logging
 import os
+import re
 import stat
 import struct
 import tempfile
@@ -91,6 +99,26 @@ _KDF_KEYS = {"name", "memory_kib", "iterations", "lanes", "salt"}
 
 Progress = Callable[[int, int], None]
 Derive = Callable[[bytes, "KdfParams", bytes], bytes]
+
+
+class Items:
+    """A top-level list of the payload, passed through one item at a time.
+
+    Writing, it wraps a generator and says in advance how many items it will produce (the
+    header records the count before the first chunk is sealed). Reading, it is what
+    :meth:`BackupReader.members` hands out for a list: its items in order, each checked
+    against the size, depth and duplicate-key limits; it can be iterated once.
+    """
+
+    def __init__(self, count: int, items: Iterable[Any]) -> None:
+        self.count = count
+        self._items = iter(items)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._items
 
 
 @dataclass(frozen=True)
@@ -295,10 +323,11 @@ def read_backup_header(path: Path) -> BackupHeader:
 
 
 def read_backup(path: Path, password: str, *, progress: Progress | None = None) -> dict:
-    """Decrypt and fully verify a backup, returning its payload dict.
+    """Decrypt and fully verify a backup, returning its whole payload dict.
 
     Nothing is returned until every chunk has authenticated, the end of the stream was seen
-    where the writer put it, and the JSON passed the size, depth and duplicate-key limits.
+    where the writer put it, and the JSON passed the size, depth and duplicate-key limits. For a
+    large backup, :class:`BackupReader` reads the same file without holding all of it.
 
     Args:
         path: the backup file.
@@ -315,70 +344,224 @@ def read_backup(path: Path, password: str, *, progress: Progress | None = None) 
     return _read(Path(path), _password_bytes(password), derive_master_key, progress)
 
 
-def _read(
-    path: Path,
-    password: bytes,
-    derive: Derive,
-    progress: Progress | None,
-) -> dict:
-    with _open_for_reading(path) as fh:
-        total = os.fstat(fh.fileno()).st_size
-        if total > MAX_PAYLOAD_BYTES + MAX_HEADER_BYTES + (MAX_PAYLOAD_BYTES // 256) * TAG_BYTES:
-            raise BackupCorrupted("backup file is larger than any backup Echo Vault writes")
-        header = _read_header(fh)
-
-        master = derive(password, header.kdf, header.salt)
-        if not hmac.compare_digest(_subkey(master, _CHECK_INFO), header.check):
-            raise BackupWrongPassword("wrong backup password (or the backup header is damaged)")
-
-        data = _decrypt_chunks(fh, header, AESGCM(_subkey(master, _PAYLOAD_INFO)), total, progress)
-
-    try:
-        payload = safejson.loads(data, max_bytes=MAX_PAYLOAD_BYTES, max_depth=MAX_PAYLOAD_DEPTH)
-    except ValidationError as exc:
-        raise BackupCorrupted(f"backup payload is invalid: {exc}") from None
-    if not isinstance(payload, dict):
-        raise BackupCorrupted("backup payload is invalid: not a JSON object")
-    if _counts(payload) != header.counts:
-        raise BackupCorrupted("backup payload does not match the item counts in its header")
-    return payload
+def _read(path: Path, password: bytes, derive: Derive, progress: Progress | None) -> dict:
+    with BackupReader(path, password, derive=derive) as reader:
+        return {
+            key: list(value) if isinstance(value, Items) else value
+            for key, value in reader.members(progress)
+        }
 
 
-def _decrypt_chunks(
-    fh: BinaryIO, header: BackupHeader, aead: AESGCM, total: int, progress: Progress | None
-) -> bytearray:
-    sealed_size = header.chunk_size + TAG_BYTES
-    data = bytearray()
-    current = fh.read(sealed_size)
-    if not current:
-        raise BackupCorrupted("backup is truncated (no payload)")
+class BackupReader:
+    """An opened backup whose payload is read member by member.
 
-    index = 0
-    while current:
-        following = fh.read(sealed_size)
-        last = not following
-        if len(current) < TAG_BYTES or (not last and len(current) != sealed_size):
-            raise BackupCorrupted("backup is truncated")
-        if index >= 2**32:
-            raise BackupCorrupted("backup has too many chunks")
+    Opening reads and validates the header and derives the key (the password is checked right
+    after the KDF, before any chunk is decrypted); each call of :meth:`members` decrypts the
+    file from its first chunk.
+    """
+
+    def __init__(self, path: Path, password: bytes | str, *, derive: Derive = derive_master_key):
+        if isinstance(password, str):
+            password = _password_bytes(password)
+        self._fh = _open_for_reading(Path(path))
         try:
-            data += aead.decrypt(_nonce(header.nonce_prefix, index, last), current, header.raw)
-        except InvalidTag:
-            raise BackupCorrupted(
-                f"backup is damaged, truncated or was tampered with (chunk {index} failed "
-                "authentication)"
-            ) from None
-        if len(data) > MAX_PAYLOAD_BYTES:
-            raise BackupCorrupted("backup payload is larger than Echo Vault accepts")
-        if progress is not None:
-            progress(fh.tell() - len(following), total)
-        current = following
-        index += 1
-    return data
+            self._total = os.fstat(self._fh.fileno()).st_size
+            if (
+                self._total
+                > MAX_PAYLOAD_BYTES
+                + MAX_HEADER_BYTES
+                + (MAX_PAYLOAD_BYTES // MIN_CHUNK_SIZE) * TAG_BYTES
+            ):
+                raise BackupCorrupted("backup file is larger than any backup Echo Vault writes")
+            self.header = _read_header(self._fh)
+            self._body = self._fh.tell()
+            master = derive(password, self.header.kdf, self.header.salt)
+            if not hmac.compare_digest(_subkey(master, _CHECK_INFO), self.header.check):
+                raise BackupWrongPassword("wrong backup password (or the backup header is damaged)")
+            self._aead = AESGCM(_subkey(master, _PAYLOAD_INFO))
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def __enter__(self) -> BackupReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def members(self, progress: Progress | None = None) -> Iterator[tuple[str, Any]]:
+        """Yield the payload's top-level members in file order as ``(key, value)``.
+
+        A list arrives as :class:`Items`, to be iterated before asking for the next member
+        (whatever is left of it is skipped, still checked). Everything yielded is provisional:
+        the file is known to be whole, untampered and consistent with its header only once
+        this iteration has ended without raising.
+
+        Raises:
+            BackupCorrupted: damaged, truncated, tampered with, or an invalid payload.
+            BackupError: the file cannot be read.
+        """
+        self._fh.seek(self._body)
+        text = _PayloadText(self._chunks(progress))
+        seen: set[str] = set()
+        counts: dict[str, int] = {}
+        text.take("{")
+        if text.peek() == "}":
+            text.pos += 1
+        else:
+            while True:
+                key = text.value(1)
+                if not isinstance(key, str):
+                    raise BackupCorrupted("backup payload is invalid: malformed JSON")
+                if key in seen:
+                    raise BackupCorrupted(
+                        "backup payload is invalid: JSON object has a duplicate key"
+                    )
+                seen.add(key)
+                text.take(":")
+                if text.peek() == "[":
+                    text.pos += 1
+                    counts[key] = 0
+                    expected = self.header.counts.get(key, 0)
+                    items = Items(expected, self._items(text, key, expected, counts))
+                    yield key, items
+                    for _ in items:
+                        pass
+                else:
+                    yield key, text.value(MAX_PAYLOAD_DEPTH - 1)
+                following = text.peek()
+                text.pos += 1
+                if following == "}":
+                    break
+                if following != ",":
+                    raise BackupCorrupted("backup payload is invalid: malformed JSON")
+        if text.peek() != "":
+            raise BackupCorrupted("backup payload is invalid: data after the JSON document")
+        if counts != self.header.counts:
+            raise BackupCorrupted("backup payload does not match the item counts in its header")
+
+    def _items(
+        self, text: _PayloadText, key: str, expected: int, counts: dict[str, int]
+    ) -> Iterator[Any]:
+        if text.peek() == "]":
+            text.pos += 1
+            return
+        while True:
+            item = text.value(MAX_PAYLOAD_DEPTH - 2)
+            counts[key] += 1
+            if counts[key] > expected:
+                raise BackupCorrupted("backup payload does not match the item counts in its header")
+            yield item
+            following = text.peek()
+            text.pos += 1
+            if following == "]":
+                return
+            if following != ",":
+                raise BackupCorrupted("backup payload is invalid: malformed JSON")
+
+    def _chunks(self, progress: Progress | None) -> Iterator[bytes]:
+        """Decrypt the chunks in order; the last one must carry the final flag."""
+        header, fh = self.header, self._fh
+        sealed_size = header.chunk_size + TAG_BYTES
+        current = fh.read(sealed_size)
+        if not current:
+            raise BackupCorrupted("backup is truncated (no payload)")
+        index = size = 0
+        while current:
+            following = fh.read(sealed_size)
+            last = not following
+            if len(current) < TAG_BYTES or (not last and len(current) != sealed_size):
+                raise BackupCorrupted("backup is truncated")
+            if index >= 2**32:
+                raise BackupCorrupted("backup has too many chunks")
+            nonce = _nonce(header.nonce_prefix, index, last)
+            try:
+                plain = self._aead.decrypt(nonce, current, header.raw)
+            except InvalidTag:
+                raise BackupCorrupted(
+                    f"backup is damaged, truncated or was tampered with (chunk {index} failed "
+                    "authentication)"
+                ) from None
+            size += len(plain)
+            if size > MAX_PAYLOAD_BYTES:
+                raise BackupCorrupted("backup payload is larger than Echo Vault accepts")
+            if progress is not None:
+                progress(fh.tell() - len(following), self._total)
+            yield plain
+            current = following
+            index += 1
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _PayloadText:
+    """The decrypted payload as text, pulled in chunk by chunk as the parser needs it.
+
+    Only the part not yet parsed is kept. A value is parsed with the C decoder once the text
+    holds all of it: a value that reaches the end of what has arrived (a number may go on, an
+    object may be unfinished) is parsed again after more has arrived, and the amount pulled in
+    doubles each time, so a value spanning many chunks costs a few parses, not one per chunk.
+    """
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self.text = ""
+        self.pos = 0
+        self.ended = False
+
+    def more(self, at_least: int = 1) -> bool:
+        """Pull in at least ``at_least`` more characters; False once the payload has ended."""
+        pieces, added = [self.text[self.pos :]], 0
+        while added < at_least and not self.ended:
+            chunk = next(self._chunks, None)
+            try:
+                piece = self._utf8.decode(b"" if chunk is None else chunk, final=chunk is None)
+            except UnicodeDecodeError:
+                raise BackupCorrupted("backup payload is invalid: not valid UTF-8") from None
+            self.ended = chunk is None
+            pieces.append(piece)
+            added += len(piece)
+        self.text, self.pos = "".join(pieces), 0
+        return added > 0
+
+    def peek(self) -> str:
+        """The next character that is not white space, or "" at the end of the payload."""
+        while True:
+            self.pos = _WHITESPACE.match(self.text, self.pos).end()
+            if self.pos < len(self.text):
+                return self.text[self.pos]
+            if not self.more():
+                return ""
+
+    def take(self, char: str) -> None:
+        if self.peek() != char:
+            raise BackupCorrupted("backup payload is invalid: not a JSON object")
+        self.pos += 1
+
+    def value(self, max_depth: int) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = safejson.raw_decode(self.text, self.pos, max_depth=max_depth)
+            except json.JSONDecodeError:
+                if self.ended:
+                    raise BackupCorrupted("backup payload is invalid: malformed JSON") from None
+            except ValidationError as exc:
+                raise BackupCorrupted(f"backup payload is invalid: {exc}") from None
+            else:
+                if end < len(self.text) or self.ended:
+                    self.pos = end
+                    return value
+            self.more(at_least=max(len(self.text) - self.pos, 1))
 
 
 def _counts(payload: Mapping[str, Any]) -> dict[str, int]:
-    return {k: len(v) for k, v in payload.items() if isinstance(v, list | tuple)}
+    return {k: len(v) for k, v in payload.items() if isinstance(v, list | tuple | Items)}
 
 
 def write_backup(
@@ -398,15 +581,18 @@ def write_backup(
     Args:
         path: where to write.
         password: the backup password; see :func:`check_backup_password`.
-        payload: a JSON-able mapping with string keys (the vault layer's backup document).
+        payload: a JSON-able mapping with string keys (the vault layer's backup document);
+            a top-level list may be an :class:`Items` that produces its items as they are
+            written.
         force: replace an existing regular file.
         kdf: Argon2id cost; never below the defaults.
         progress: called as ``progress(items_done, items_total)`` over the top-level list items.
 
     Raises:
         WeakPassword: the password fails :func:`check_backup_password`.
-        UsageError: KDF parameters out of bounds, or a payload that is not JSON-able or would
-            exceed what :func:`read_backup` accepts.
+        UsageError: KDF parameters out of bounds, a payload that is not JSON-able or would
+            exceed what :func:`read_backup` accepts, or an :class:`Items` that produced another
+            number of items than it announced (the file is then not written).
         Conflict: the file exists and ``force`` is false.
         BackupError: the path is a symbolic link or not a regular file, or writing failed.
     """
@@ -474,7 +660,8 @@ def _encode_payload(payload: Mapping, progress: Progress | None) -> Iterator[byt
     """Yield the payload's JSON text piece by piece, checked against the reader's limits.
 
     Each top-level list is encoded item by item with the C encoder, so memory stays near the
-    size of the largest item instead of the whole document.
+    size of the largest item instead of the whole document (and, for an :class:`Items`, of the
+    whole list).
     """
     encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     total_items = sum(_counts(payload).values())
@@ -498,15 +685,19 @@ def _encode_payload(payload: Mapping, progress: Progress | None) -> Iterator[byt
     yield b"{"
     for position, (key, value) in enumerate(payload.items()):
         yield (b"," if position else b"") + piece(key, 1) + b":"
-        if not isinstance(value, list | tuple):
+        if not isinstance(value, list | tuple | Items):
             yield piece(value, 1)
             continue
         yield b"["
-        for index, item in enumerate(value):
-            yield (b"," if index else b"") + piece(item, 2)
+        written = 0
+        for item in value:
+            yield (b"," if written else b"") + piece(item, 2)
+            written += 1
             done += 1
             if progress is not None:
                 progress(done, total_items)
+        if written != len(value):
+            raise UsageError(f"backup list {key} produced {written} items, not {len(value)}")
         yield b"]"
     yield b"}"
 

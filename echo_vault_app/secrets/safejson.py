@@ -111,3 +111,32 @@ def loads(
         # ValueError: integers longer than Python's digit limit. RecursionError cannot happen
         # after the depth check; it is caught so a gap in that check still ends cleanly.
         raise ValidationError(f"JSON document refused: {type(exc).__name__}") from None
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_object, parse_constant=_refuse_constant)
+
+
+def raw_decode(text: str, pos: int, *, max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[Any, int]:
+    """Parse the one JSON value that starts at ``pos``; return it and the index after it.
+
+    For a document read piece by piece (an encrypted backup): the caller knows the text may end
+    before the value does, so a malformed or unfinished value raises ``json.JSONDecodeError``
+    for the caller to retry with more text or report. The value's depth is measured once it is
+    parsed; one too deep to parse at all ends in the same error as one measured too deep.
+
+    Raises:
+        json.JSONDecodeError: malformed, or the text ends inside the value.
+        ValidationError: a duplicate key, a NaN/Infinity constant, an over-long integer, or
+            nesting deeper than ``max_depth``.
+    """
+    try:
+        value, end = _DECODER.raw_decode(text, pos)
+    except RecursionError:
+        raise ValidationError(f"JSON document is nested deeper than {max_depth} levels") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise ValidationError(f"JSON document refused: {type(exc).__name__}") from None
+    if nesting_depth(text[pos:end]) > max_depth:
+        raise ValidationError(f"JSON document is nested deeper than {max_depth} levels")
+    return value, end

@@ -412,3 +412,116 @@ def test_folder_instead_of_file_is_refused(tmp_path: Path, master: bytes) -> Non
     (tmp_path / "dir").mkdir()
     with pytest.raises(BackupError, match="not a regular file"):
         write_fast(tmp_path / "dir", master, force=True)
+
+
+# -- reading and writing one item at a time ----------------------------------------------------
+
+
+def test_reader_hands_out_lists_item_by_item_and_reads_twice(tmp_path: Path, master) -> None:
+    path = tmp_path / "stream.evbak"
+    write_fast(path, master)
+
+    with bf.BackupReader(path, b"unused", derive=fixed(master)) as reader:
+        for _ in range(2):
+            seen = []
+            for key, value in reader.members():
+                if isinstance(value, bf.Items):
+                    assert len(value) == len(PAYLOAD[key])
+                    seen.append((key, [item for item in value]))
+                else:
+                    seen.append((key, value))
+            assert seen == list(PAYLOAD.items())
+
+
+def test_text_split_anywhere_across_chunks_reads_back(tmp_path: Path, master) -> None:
+    # With 256-byte chunks, multi-byte characters, escapes and one value of many chunks are cut
+    # at every kind of place: inside a character, a number, a string, between items.
+    payload = {
+        "pad": "x" * 229,  # puts the next member's number across the first chunk boundary
+        "exported": 1700000000.125,
+        "format": 1,
+        "secrets": [{"n": i, "v": 'ü€😀\\"' * (i % 50), "x": 1.5e-7 * i} for i in range(300)],
+        "numbers": list(range(10**12, 10**12 + 400)),
+        "long": ["é" * 100_000],
+    }
+    path = tmp_path / "split.evbak"
+    write_fast(path, master, payload)
+
+    assert read_fast(path, master) == payload
+
+
+def test_white_space_between_tokens_is_accepted(tmp_path: Path, master) -> None:
+    payload = {"secrets": [{"a": 1}, {"b": [1, 2]}], "format": 1}
+    text = json.dumps(payload, indent=4).encode()
+    path = tmp_path / "pretty.evbak"
+    craft(path, master, b"\n " + text + b"\n\n", counts_from=payload)
+
+    assert read_fast(path, master) == payload
+
+
+def test_items_are_provisional_until_the_end_is_reached(tmp_path: Path, master) -> None:
+    path = tmp_path / "late.evbak"
+    write_fast(path, master)
+    head, chunks = split(path.read_bytes())
+    path.write_bytes(head + b"".join(chunks[:-1]))  # cut at a chunk boundary: the end is missing
+
+    handed_out = []
+    reader = bf.BackupReader(path, b"unused", derive=fixed(master))
+    with reader, pytest.raises(BackupCorrupted, match="chunk"):
+        for _, value in reader.members():
+            for item in value if isinstance(value, bf.Items) else [value]:
+                handed_out.append(item)
+    assert handed_out, "items before the cut were handed out, and the reading still failed"
+
+
+@pytest.mark.parametrize(
+    ("plaintext", "counts", "reason"),
+    [
+        (b'{"secrets":[1,2,3]}', {"secrets": [1, 2]}, "item counts"),
+        (b'{"secrets":[1]} {}', {"secrets": [1]}, "data after"),
+        (b'{"secrets":[1] "x":2}', {"secrets": [1]}, "malformed"),
+        (b'{"secrets":[1 2]}', {"secrets": [1, 2]}, "malformed"),
+        (b'{"secrets":[1],"secrets":[2]}', {"secrets": [1]}, "duplicate key"),
+        (b'{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}', {"a": [1]},
+         "nested deeper"),
+    ],
+)  # fmt: skip
+def test_streamed_payload_errors(tmp_path: Path, master, plaintext, counts, reason) -> None:
+    path = tmp_path / "bad.evbak"
+    craft(path, master, plaintext, counts_from=counts)
+
+    with pytest.raises(BackupCorrupted, match=reason):
+        read_fast(path, master)
+
+
+def test_more_items_than_the_header_says_fail_before_the_end(tmp_path: Path, master) -> None:
+    path = tmp_path / "more.evbak"
+    items = ",".join(str(i) for i in range(5000)).encode()
+    craft(path, master, b'{"secrets":[' + items + b"]}", counts_from={"secrets": [1]})
+
+    got = []
+    reader = bf.BackupReader(path, b"unused", derive=fixed(master))
+    with reader, pytest.raises(BackupCorrupted, match="item counts"):
+        for _, value in reader.members():
+            for item in value:
+                got.append(item)
+    assert got == [0]
+
+
+def test_items_written_lazily_and_their_count_is_checked(tmp_path: Path, master) -> None:
+    produced = []
+
+    def items(count):
+        for i in range(count):
+            produced.append(i)
+            yield {"name": f"svc/{i}"}
+
+    path = tmp_path / "lazy.evbak"
+    write_fast(path, master, {"format": 1, "secrets": bf.Items(40, items(40))})
+    assert read_fast(path, master)["secrets"] == [{"name": f"svc/{i}"} for i in range(40)]
+    assert bf.read_backup_header(path).counts == {"secrets": 40}
+
+    liar = tmp_path / "liar.evbak"
+    with pytest.raises(UsageError, match="produced 39 items, not 40"):
+        write_fast(liar, master, {"secrets": bf.Items(40, items(39))})
+    assert not liar.exists() and not list(tmp_path.glob(".liar*"))

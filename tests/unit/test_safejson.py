@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -92,3 +93,29 @@ def test_a_large_document_is_still_measured() -> None:
     assert safejson.nesting_depth(text) == 41
     with pytest.raises(ValidationError):
         safejson.loads(text, max_bytes=len(text) + 1, max_depth=32)
+
+
+def test_raw_decode_parses_one_value_and_says_where_it_ends() -> None:
+    text = '  {"a": [1, 2]}, {"b": 3}'
+    value, end = safejson.raw_decode(text, 2)
+    assert value == {"a": [1, 2]} and text[end:] == ', {"b": 3}'
+
+
+def test_raw_decode_leaves_unfinished_text_to_the_caller() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        safejson.raw_decode('{"a": [1, 2', 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"a": 1, "a": 2}', "duplicate key"),
+        ('{"a": NaN}', "NaN"),
+        ("[" * 5 + "]" * 5, "nested deeper than 4"),
+        ("[" * 100_000 + "]" * 100_000, "nested deeper than 4"),
+        ("9" * 5000, "refused"),
+    ],
+)
+def test_raw_decode_refusals(text: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        safejson.raw_decode(text, 0, max_depth=4)
