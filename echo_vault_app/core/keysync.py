@@ -92,6 +92,24 @@ class KeySync:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Hold the shared lock on a descriptor of its own, for a read that outlives a section.
+
+        Taken inside :meth:`shared`, so it never waits. Until it ends, no process, this one
+        included, can take the lock exclusively, so the data key stays as it is; unlike
+        :meth:`shared` it belongs to no thread's nesting, and other threads' sections come and
+        go meanwhile.
+        """
+        if self._depth == 0 or self._exclusive:
+            raise RuntimeError("the keys can be pinned only inside a shared section")
+        fd = os.open(self._folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the write lock that every process's write transactions queue on.
 

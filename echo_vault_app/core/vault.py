@@ -329,6 +329,34 @@ class Vault:
                         self._cuttable_reads -= 1
 
     @contextlib.contextmanager
+    def snapshot(self, cache_mib: int = 32) -> Iterator[storage.Connection]:
+        """One consistent read of the whole vault, on a connection of its own.
+
+        For a read long enough that holding the shared connection would stall everything else
+        (an export of every secret): other threads go on reading and writing meanwhile, and
+        the snapshot does not see their writes. The data key cannot change while it lasts, so a
+        rotation, in this process or another, waits for it to end; code inside must therefore
+        not call into this vault's locks (a rotation here would hold them while it waits).
+
+        The page cache is capped at ``cache_mib``; the default stays below the 64 MiB a backup's
+        key derivation takes, so an export's peak memory is the KDF's, not the cache's. An
+        export reads secrets in name order, not page order: with 4 MiB it decrypted so many
+        pages again that a 100,000-secret export took 60 % longer.
+        """
+        with contextlib.ExitStack() as held:
+            with self.read():
+                data_key = self._data_keys[self._connected_version]
+                held.enter_context(self._sync.pinned())
+            with storage.translate_errors():
+                conn = storage.connect(self.folder / storage.DB_NAME, data_key)
+            held.callback(conn.close)
+            with storage.translate_errors():
+                conn.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
+                conn.execute("BEGIN")
+                conn.execute("SELECT count(*) FROM meta").fetchone()  # the snapshot starts here
+            yield conn
+
+    @contextlib.contextmanager
     def yielding(self) -> Iterator[None]:
         """Let :meth:`cut_yielding_reads` cut short the reads this thread makes inside.
 
@@ -521,6 +549,8 @@ class Vault:
             raise DatabaseDamaged("a sealed value in the vault failed authentication") from exc
 
     def _field_key(self, version: int) -> bytes:
+        if self._conn is None:  # locked while a snapshot was still reading
+            raise VaultLocked("the vault is locked")
         key = self._field_keys.get(version)
         if key is None:
             self._learn_keys(KeyFile.load(self.folder))

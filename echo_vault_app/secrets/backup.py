@@ -12,9 +12,13 @@ live secrets into the payload document and back. The payload::
      "<section>": [...]}                                                  # registered sections
 
 Other packages (API keys, signing keys, state) add top-level lists through
-:func:`register_backup_section` without editing this module. An import reads and checks the
-whole file, then every secret and every section's items, before it writes anything; then it
-writes everything in one transaction, audited per secret. Trashed secrets are not exported.
+:func:`register_backup_section` without editing this module. An import runs in one
+transaction, audited per secret, and writes each secret as soon as it is read and checked; a
+fault found anywhere later in the file (a chunk that fails authentication, an invalid secret
+or section) rolls the transaction back, so a refused import writes nothing. Neither direction
+holds all the secrets at once: an export reads them one at a time from a snapshot of the
+vault, an import takes them one at a time from the file, so memory stays near the size of the
+largest secret whatever the size of the vault. Trashed secrets are not exported.
 """
 
 from __future__ import annotations
@@ -23,12 +27,11 @@ import base64
 import binascii
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from echo_vault_app.core.gcpause import gc_paused, release
 from echo_vault_app.core.vault import Vault
 from echo_vault_app.errors import (
     BackupCorrupted,
@@ -140,7 +143,7 @@ def select_ids(
         )}  # fmt: skip
         ids = [i for i in ids if i in tagged]
     if query:
-        matched = {s.id for s in store.summaries(query)}
+        matched = set(store.matching_ids(query, conn=conn))
         ids = [i for i in ids if i in matched]
     return ids
 
@@ -185,28 +188,45 @@ def build_payload(
     tags: Iterable[str] | None = None,
     query: str | None = None,
 ) -> dict[str, Any]:
-    """Read the chosen secrets (one consistent snapshot) and every registered section."""
+    """The whole payload in memory: the chosen secrets and every registered section."""
+    sections = _section_exports(vault)
+    with vault.snapshot() as conn:
+        payload = _payload(vault, conn, sections, names=names, tags=tags, query=query)
+        payload["secrets"] = list(payload["secrets"])
+    return payload
+
+
+def _section_exports(vault: Vault) -> dict[str, list]:
     _register_library_sections()
-    store = SecretStore(vault)
-    with vault.read() as conn:
-        conn.execute("BEGIN")
-        try:
-            ids = select_ids(store, conn, names=names, tags=tags, query=query)
-            secrets = [record_doc(backup_merge.load_local(store, conn, i)) for i in ids]
-        finally:
-            conn.execute("ROLLBACK")
-    payload: dict[str, Any] = {
-        "format": PAYLOAD_FORMAT,
-        "vault_id": vault.vault_id,
-        "exported": time.time(),
-        "secrets": secrets,
-    }
+    exported = {}
     for section in _SECTIONS.values():
         items = section.export(vault)
         if not isinstance(items, list):
             raise UsageError(f"backup section {section.name} did not return a list")
-        payload[section.name] = items
-    return payload
+        exported[section.name] = items
+    return exported
+
+
+def _payload(
+    vault: Vault,
+    conn: Any,
+    sections: Mapping[str, list],
+    *,
+    names: Iterable[str] | None,
+    tags: Iterable[str] | None,
+    query: str | None,
+) -> dict[str, Any]:
+    """The payload with its secrets as an :class:`~backup_format.Items` read from ``conn``."""
+    store = SecretStore(vault)
+    ids = select_ids(store, conn, names=names, tags=tags, query=query)
+    secrets = (record_doc(backup_merge.load_local(store, conn, i)) for i in ids)
+    return {
+        "format": PAYLOAD_FORMAT,
+        "vault_id": vault.vault_id,
+        "exported": time.time(),
+        "secrets": backup_format.Items(len(ids), secrets),
+        **sections,
+    }
 
 
 def export_backup(
@@ -222,28 +242,32 @@ def export_backup(
 ) -> int:
     """Write an encrypted backup of the chosen secrets and return how many it holds.
 
-    The export is audited after the file is in place; if the audit event cannot be written
-    the file is removed again, so no export goes unrecorded.
+    The secrets are read one at a time from a snapshot of the vault on a connection of its
+    own, so the export is consistent and the rest of the process keeps reading and writing
+    meanwhile. The export is audited after the file is in place; if the audit event cannot be
+    written the file is removed again, so no export goes unrecorded.
 
     Raises:
         WeakPassword, Conflict, BackupError, SecretNotFound, UsageError.
     """
     backup_format.check_backup_password(password)
-    with gc_paused():
-        payload = build_payload(vault, names=names, tags=tags, query=query)
+    sections = _section_exports(vault)
+    step = None if progress is None else (lambda done, total: progress("writing", done, total))
+    with vault.snapshot() as conn:
+        payload = _payload(vault, conn, sections, names=names, tags=tags, query=query)
         count = len(payload["secrets"])
-        step = None if progress is None else (lambda done, total: progress("writing", done, total))
         backup_format.write_backup(Path(path), password, payload, force=force, progress=step)
-        sections = {k: len(v) for k, v in payload.items() if isinstance(v, list) and k != "secrets"}
-        release(payload["secrets"])
-        del payload
     try:
         with vault.transaction() as tx:
             vault.audit.record(
                 tx,
                 "export",
                 Path(path).name,
-                detail={"format": "backup", "secrets": count, "sections": sections},
+                detail={
+                    "format": "backup",
+                    "secrets": count,
+                    "sections": {k: len(v) for k, v in sections.items()},
+                },
             )
     except EchoVaultError:
         Path(path).unlink(missing_ok=True)
@@ -375,33 +399,92 @@ def _record(doc: Any, index: int) -> SecretRecord:
 
 
 def records_from_payload(payload: Mapping[str, Any]) -> list[SecretRecord]:
-    """Check the core of a payload completely and return its secrets.
+    """Check the core of a whole payload in memory and return its secrets.
 
     Raises:
         BackupVersionUnsupported: the payload format is newer than this build reads.
         BackupCorrupted: anything else wrong, named by secret and field (never a value).
     """
-    fmt = payload.get("format")
+    walk = _Walk()
+    for key, value in payload.items():
+        if key != "secrets":
+            walk.member(key, value)
+    secrets = payload.get("secrets")
+    records = list(walk.secrets(secrets if isinstance(secrets, list) else None))
+    walk.finish()
+    return records
+
+
+class _Walk:
+    """One pass over a payload's members: checks the core, yields secrets, keeps the rest.
+
+    A payload arrives member by member (from :class:`~backup_format.BackupReader`, or from a
+    dict); the secrets are checked and handed on one at a time, names compared as the vault's
+    unique index compares them, and each template counted, while the other top-level members
+    (small: sections, and the core's scalars) are kept for after the pass.
+    """
+
+    def __init__(self) -> None:
+        self.core: dict[str, Any] = {}
+        self.others: dict[str, Any] = {}
+        self.templates: dict[str, int] = {}
+        self.count = 0
+        self._names: set[str] = set()
+
+    def member(self, key: str, value: Any) -> None:
+        if key == "format":
+            _check_format(value)
+        if key in CORE_KEYS:
+            self.core[key] = value
+        else:
+            self.others[key] = list(value) if isinstance(value, backup_format.Items) else value
+
+    def secrets(self, docs: Iterable[Any] | None) -> Iterator[SecretRecord]:
+        if "format" in self.core:
+            _check_format(self.core["format"])
+        self.core["secrets"] = docs is not None
+        try:
+            _need(docs is not None, "the secrets list is missing")
+            for index, doc in enumerate(docs or ()):
+                record = _record(doc, index)
+                folded = backup_merge.fold(record.name)
+                _need(folded not in self._names, f"secret {record.name!r} appears twice")
+                self._names.add(folded)
+                for template in {record.template, *(h.template for h in record.history)}:
+                    self.templates[template] = self.templates.get(template, 0) + 1
+                self.count += 1
+                yield record
+        except _Bad as exc:
+            raise BackupCorrupted(f"backup payload is invalid: {exc}") from None
+
+    def finish(self) -> None:
+        """The checks that need the whole pass: every core member present and sound."""
+        fmt = self.core.get("format")
+        _check_format(fmt)
+        try:
+            _need(fmt == PAYLOAD_FORMAT and type(fmt) is int, "unknown payload format")
+            _need(isinstance(self.core.get("vault_id"), str), "vault id is missing")
+            _time(self.core.get("exported"), "export time")
+            _need(self.core.get("secrets") is True, "the secrets list is missing")
+        except _Bad as exc:
+            raise BackupCorrupted(f"backup payload is invalid: {exc}") from None
+
+    def walk(self, members: Iterable[tuple[str, Any]]) -> Iterator[SecretRecord]:
+        """Every secret of ``members``; when it ends, the whole payload has been checked."""
+        for key, value in members:
+            if key != "secrets":
+                self.member(key, value)
+                continue
+            yield from self.secrets(value if isinstance(value, backup_format.Items) else None)
+        self.finish()
+
+
+def _check_format(fmt: Any) -> None:
     if type(fmt) is int and fmt > PAYLOAD_FORMAT:
         raise BackupVersionUnsupported(
             f"backup payload format {fmt} is newer than this Echo Vault reads (up to "
             f"{PAYLOAD_FORMAT}); update Echo Vault to restore it"
         )
-    try:
-        _need(fmt == PAYLOAD_FORMAT and type(fmt) is int, "unknown payload format")
-        _need(isinstance(payload.get("vault_id"), str), "vault id is missing")
-        _time(payload.get("exported"), "export time")
-        secrets = payload.get("secrets")
-        _need(isinstance(secrets, list), "the secrets list is missing")
-        records = [_record(doc, i) for i, doc in enumerate(secrets)]
-        seen: set[str] = set()
-        for record in records:
-            folded = backup_merge.fold(record.name)
-            _need(folded not in seen, f"secret {record.name!r} appears twice")
-            seen.add(folded)
-    except _Bad as exc:
-        raise BackupCorrupted(f"backup payload is invalid: {exc}") from None
-    return records
 
 
 def _section_items(payload: Mapping[str, Any], warnings: list[str]) -> dict[str, list]:
@@ -426,18 +509,14 @@ def _section_items(payload: Mapping[str, Any], warnings: list[str]) -> dict[str,
     return chosen
 
 
-def _template_warnings(records: Sequence[SecretRecord], known: set[str] | None) -> list[str]:
+def _template_warnings(uses: Mapping[str, int], known: set[str] | None) -> list[str]:
     if known is None:
         return []
-    missing: dict[str, int] = {}
-    for record in records:
-        for template in {record.template, *(h.template for h in record.history)}:
-            if template not in known:
-                missing[template] = missing.get(template, 0) + 1
     return [
         f"{count} secret(s) use template {tid!r}, which this vault does not have; they were "
         "kept as they are"
-        for tid, count in sorted(missing.items())
+        for tid, count in sorted(uses.items())
+        if tid not in known
     ]
 
 
@@ -445,6 +524,7 @@ def _template_warnings(records: Sequence[SecretRecord], known: set[str] | None) 
 
 
 def read_payload(path: Path, password: str, progress: Progress | None = None) -> dict:
+    """The whole payload in memory (for small backups and tests; imports stream instead)."""
     _register_library_sections()
     step = None if progress is None else (lambda done, total: progress("reading", done, total))
     return backup_format.read_backup(Path(path), password, progress=step)
@@ -458,43 +538,54 @@ def preview_import(
     *,
     known_templates: set[str] | None = None,
 ) -> ImportPreview:
-    """Read and check a backup and say what importing it would do; writes nothing."""
+    """Read and check a backup and say what importing it would do; writes nothing.
+
+    The backup is compared with a snapshot of the vault as it is read, one secret at a time;
+    the answer counts only once the whole file has been read and found sound.
+    """
     backup_merge.check_mode(mode)
-    payload = read_payload(path, password)
-    records = records_from_payload(payload)
-    warnings = _template_warnings(records, known_templates)
-    _section_items(payload, warnings)
+    _register_library_sections()
     store = SecretStore(vault)
-    with vault.read() as conn:
-        conn.execute("BEGIN")
-        try:
-            _, preview = backup_merge.plan(store, conn, records, mode)
-        finally:
-            conn.execute("ROLLBACK")
-    preview.warnings = warnings
+    preview = ImportPreview()
+    walk = _Walk()
+    with backup_format.BackupReader(Path(path), password) as reader, vault.snapshot() as conn:
+        records = walk.walk(reader.members())
+        for _ in backup_merge.plan_each(store, conn, records, mode, preview):
+            pass
+    preview.warnings = _template_warnings(walk.templates, known_templates)
+    _section_items(walk.others, preview.warnings)
     return preview
 
 
 def import_records(
     vault: Vault,
-    records: Sequence[SecretRecord],
+    records: Iterable[SecretRecord],
     mode: str,
     *,
-    sections: Mapping[str, list] | None = None,
+    sections: Mapping[str, list] | Callable[[], Mapping[str, list]] | None = None,
     warnings: Sequence[str] = (),
     action: str = "import",
     source: str | None = None,
+    total: int | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Write checked records (and section items) in one transaction under ``mode``."""
+    """Write checked records (and section items) in one transaction under ``mode``.
+
+    ``records`` may be a generator: each record is planned and written as it comes, and an
+    error it raises (a backup that turns out to be damaged) rolls the whole import back.
+    ``sections`` may be a function that gives them once the records are through; it may add
+    to ``warnings``. ``total`` is the number of records, for progress, when ``records`` has no
+    length.
+    """
     backup_merge.check_mode(mode)
     store = SecretStore(vault)
+    if total is None:
+        total = len(records) if isinstance(records, Sequence) else 0
     with vault.transaction() as tx:
-        steps, preview = backup_merge.plan(store, tx, records, mode)
-        total = len(steps)
+        preview = ImportPreview()
         done = 0
 
-        def counted():
+        def counted(steps: Iterable[Any]) -> Iterator[Any]:
             nonlocal done
             for step in steps:
                 yield step
@@ -502,13 +593,14 @@ def import_records(
                 if progress is not None and done % 500 == 0:
                     progress("writing", done, total)
 
-        backup_merge.apply(store, tx, counted(), action=action)
-        release(steps)  # each step holds the vault's current copy of a secret
-        for name, items in (sections or {}).items():
+        steps = backup_merge.plan_each(store, tx, records, mode, preview)
+        backup_merge.apply(store, tx, counted(steps), action=action)
+        chosen = sections() if callable(sections) else sections or {}
+        for name, items in chosen.items():
             _SECTIONS[name].import_(vault, tx, items, mode)
         result = ImportResult(**vars(preview))
         result.warnings = list(warnings)
-        result.sections = {name: len(items) for name, items in (sections or {}).items()}
+        result.sections = {name: len(items) for name, items in chosen.items()}
         vault.audit.record(
             tx,
             action,
@@ -523,7 +615,7 @@ def import_records(
             },
         )
     if progress is not None:
-        progress("writing", total, total)
+        progress("writing", done, total)
     return result
 
 
@@ -536,31 +628,38 @@ def import_backup(
     known_templates: set[str] | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Restore a backup into the vault: everything is checked first, then one transaction.
+    """Restore a backup into the vault in one transaction, reading the file as it writes.
 
-    A refused import (wrong password, damaged file, invalid payload) leaves every secret as it
-    was and records one audit event with outcome ``failed`` naming the kind of error.
+    Each secret is checked and written as it is read; whatever is wrong with the file (a chunk
+    that fails authentication, a missing end, an invalid secret or section) is found before
+    the transaction commits, and rolls it back. A refused import (wrong password, damaged file,
+    invalid payload) thus leaves every secret as it was and records one audit event with
+    outcome ``failed`` naming the kind of error.
 
     Raises:
         BackupWrongPassword, BackupCorrupted, BackupVersionUnsupported, BackupError,
         UsageError (unknown mode), and errors of registered sections' validators.
     """
     backup_merge.check_mode(mode)
+    _register_library_sections()
     source = Path(path).name
     try:
-        with gc_paused():
-            payload = read_payload(path, password, progress)
-            records = records_from_payload(payload)
-            warnings = _template_warnings(records, known_templates)
-            sections = _section_items(payload, warnings)
-            del payload
-            result = import_records(
-                vault, records, mode, sections=sections, warnings=warnings, source=source,
-                progress=progress,
+        with backup_format.BackupReader(Path(path), password) as reader:
+            walk = _Walk()
+            warnings: list[str] = []
+
+            def sections() -> dict[str, list]:
+                warnings.extend(_template_warnings(walk.templates, known_templates))
+                return _section_items(walk.others, warnings)
+
+            # Progress is the file's bytes: reading and writing advance together.
+            step = (
+                None if progress is None else (lambda done, total: progress("reading", done, total))
+            )
+            return import_records(
+                vault, walk.walk(reader.members(step)), mode, sections=sections, warnings=warnings,
+                source=source,
             )  # fmt: skip
-            release(records)
-            del records, sections
-        return result
     except EchoVaultError as exc:
         _record_failure(vault, source, exc)
         raise

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -131,27 +131,37 @@ def plan(
     store: SecretStore, conn: Any, records: Sequence[SecretRecord], mode: str
 ) -> tuple[list[_Step], ImportPreview]:
     """Decide what happens to each incoming record; reads the vault, writes nothing."""
+    preview = ImportPreview()
+    return list(plan_each(store, conn, records, mode, preview)), preview
+
+
+def plan_each(
+    store: SecretStore, conn: Any, records: Iterable[SecretRecord], mode: str, preview: Any
+) -> Iterator[_Step]:
+    """:func:`plan` one record at a time, noting each decision in ``preview`` as it goes.
+
+    The steps may be applied as they come (an import of a large backup never holds them all):
+    which local secret a record meets is decided from the names live when planning began, and
+    no two incoming records share a name, so writing one step cannot change another's.
+    """
     check_mode(mode)
     ids = live_ids(conn)
-    steps: list[_Step] = []
-    preview = ImportPreview()
     for record in records:
         local_id = ids.get(fold(record.name))
         if local_id is None:
-            steps.append(_Step("add", record))
             preview.added.append(record.name)
+            yield _Step("add", record)
             continue
         local = load_local(store, conn, local_id)
         step = _decide(local, record, mode)
         step.local_id = local_id
-        steps.append(step)
         if step.kind == "unchanged":
             preview.unchanged.append(local.name)
-            continue
-        if _key(local.current()) != _key(record.current()):
-            preview.conflicts.append(local.name)
-        (preview.skipped if step.kind == "skip" else preview.changed).append(local.name)
-    return steps, preview
+        else:
+            if _key(local.current()) != _key(record.current()):
+                preview.conflicts.append(local.name)
+            (preview.skipped if step.kind == "skip" else preview.changed).append(local.name)
+        yield step
 
 
 def _decide(local: SecretRecord, incoming: SecretRecord, mode: str) -> _Step:

@@ -540,16 +540,25 @@ class SecretStore:
             return [_summary(row) for row in conn.execute(sql, args)]
 
     def matching_ids(
-        self, query: str = "", *, tag: str | None = None, after: str | None = None
+        self,
+        query: str = "",
+        *,
+        tag: str | None = None,
+        after: str | None = None,
+        conn: Any = None,
     ) -> list[int]:
         """Ids of the matching live secrets, in name order.
 
         With :meth:`summaries_by_id`, a reader loads a large result in small pieces after one
         search, where keyset pages would run the whole search (and its sort) again per page.
+        ``conn`` searches a connection the caller already holds (an export's snapshot).
         """
         sql, args = _matching_sql("s.id", query, tag, after, None)
-        with self.vault.read() as conn, _search_errors():
-            return [row[0] for row in conn.execute(sql, args)]
+        with contextlib.ExitStack() as held:
+            if conn is None:
+                conn = held.enter_context(self.vault.read())
+            with _search_errors():
+                return [row[0] for row in conn.execute(sql, args)]
 
     def summaries_by_id(self, ids: Sequence[int]) -> list[SecretSummary]:
         """Summaries of ``ids`` in the order given; ids no longer live are left out."""
