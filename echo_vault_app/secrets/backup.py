@@ -428,7 +428,6 @@ class _Walk:
         self.core: dict[str, Any] = {}
         self.others: dict[str, Any] = {}
         self.templates: dict[str, int] = {}
-        self.count = 0
         self._names: set[str] = set()
 
     def member(self, key: str, value: Any) -> None:
@@ -452,7 +451,6 @@ class _Walk:
                 self._names.add(folded)
                 for template in {record.template, *(h.template for h in record.history)}:
                     self.templates[template] = self.templates.get(template, 0) + 1
-                self.count += 1
                 yield record
         except _Bad as exc:
             raise BackupCorrupted(f"backup payload is invalid: {exc}") from None

@@ -360,7 +360,9 @@ class BackupReader:
     file from its first chunk.
     """
 
-    def __init__(self, path: Path, password: bytes | str, *, derive: Derive = derive_master_key):
+    def __init__(
+        self, path: Path, password: bytes | str, *, derive: Derive = derive_master_key
+    ) -> None:
         if isinstance(password, str):
             password = _password_bytes(password)
         self._fh = _open_for_reading(Path(path))
