@@ -398,30 +398,13 @@ def _record(doc: Any, index: int) -> SecretRecord:
     )
 
 
-def records_from_payload(payload: Mapping[str, Any]) -> list[SecretRecord]:
-    """Check the core of a whole payload in memory and return its secrets.
-
-    Raises:
-        BackupVersionUnsupported: the payload format is newer than this build reads.
-        BackupCorrupted: anything else wrong, named by secret and field (never a value).
-    """
-    walk = _Walk()
-    for key, value in payload.items():
-        if key != "secrets":
-            walk.member(key, value)
-    secrets = payload.get("secrets")
-    records = list(walk.secrets(secrets if isinstance(secrets, list) else None))
-    walk.finish()
-    return records
-
-
 class _Walk:
     """One pass over a payload's members: checks the core, yields secrets, keeps the rest.
 
-    A payload arrives member by member (from :class:`~backup_format.BackupReader`, or from a
-    dict); the secrets are checked and handed on one at a time, names compared as the vault's
-    unique index compares them, and each template counted, while the other top-level members
-    (small: sections, and the core's scalars) are kept for after the pass.
+    A payload arrives member by member from :class:`~backup_format.BackupReader`; the secrets
+    are checked and handed on one at a time, names compared as the vault's unique index
+    compares them, and each template counted, while the other top-level members (small:
+    sections, and the core's scalars) are kept for after the pass.
     """
 
     def __init__(self) -> None:

@@ -434,12 +434,8 @@ class BackupReader:
                         pass
                 else:
                     yield key, text.value(MAX_PAYLOAD_DEPTH - 1)
-                following = text.peek()
-                text.pos += 1
-                if following == "}":
+                if text.ends_with("}"):
                     break
-                if following != ",":
-                    raise BackupCorrupted("backup payload is invalid: malformed JSON")
         if text.peek() != "":
             raise BackupCorrupted("backup payload is invalid: data after the JSON document")
         if counts != self.header.counts:
@@ -457,12 +453,8 @@ class BackupReader:
             if counts[key] > expected:
                 raise BackupCorrupted("backup payload does not match the item counts in its header")
             yield item
-            following = text.peek()
-            text.pos += 1
-            if following == "]":
+            if text.ends_with("]"):
                 return
-            if following != ",":
-                raise BackupCorrupted("backup payload is invalid: malformed JSON")
 
     def _chunks(self, progress: Progress | None) -> Iterator[bytes]:
         """Decrypt the chunks in order; the last one must carry the final flag."""
@@ -539,6 +531,14 @@ class _PayloadText:
                 return self.text[self.pos]
             if not self.more():
                 return ""
+
+    def ends_with(self, closing: str) -> bool:
+        """Step over the separator after a member or item: True at ``closing``, False at ","."""
+        following = self.peek()
+        self.pos += 1
+        if following not in (closing, ","):
+            raise BackupCorrupted("backup payload is invalid: malformed JSON")
+        return following == closing
 
     def take(self, char: str) -> None:
         if self.peek() != char:

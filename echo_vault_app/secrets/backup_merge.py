@@ -136,7 +136,11 @@ def plan(
 
 
 def plan_each(
-    store: SecretStore, conn: Any, records: Iterable[SecretRecord], mode: str, preview: Any
+    store: SecretStore,
+    conn: Any,
+    records: Iterable[SecretRecord],
+    mode: str,
+    preview: ImportPreview,
 ) -> Iterator[_Step]:
     """:func:`plan` one record at a time, noting each decision in ``preview`` as it goes.
 
