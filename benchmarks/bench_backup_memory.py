@@ -27,13 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PASSWORD = "correct horse battery staple, benchmark edition"
+KEY_VARIABLE = "BENCH_VAULT_KEY"  # the vault's key reaches the child here, never in argv
 
 
-def child(operation: str, folder: Path, key: str, backup_file: Path) -> None:
+def child(operation: str, folder: Path, backup_file: Path) -> None:
     from echo_vault_app.core.vault import Vault
     from echo_vault_app.secrets import backup, backup_format
 
-    vault = Vault.open(folder, master_key=key, use_keyring=False)
+    vault = Vault.open(folder, master_key=os.environ.pop(KEY_VARIABLE), use_keyring=False)
     vault.limit_page_cache(13)
     opened = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
@@ -55,8 +56,9 @@ def child(operation: str, folder: Path, key: str, backup_file: Path) -> None:
 def run(operation: str, folder: Path, key: str, backup_file: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["ECHO_VAULT_NO_KEYRING"] = "1"
+    env[KEY_VARIABLE] = key
     done = subprocess.run(
-        [sys.executable, __file__, "child", operation, str(folder), key, str(backup_file)],
+        [sys.executable, __file__, "child", operation, str(folder), str(backup_file)],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -64,7 +66,7 @@ def run(operation: str, folder: Path, key: str, backup_file: Path) -> dict:
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "child":
-        child(sys.argv[2], Path(sys.argv[3]), sys.argv[4], Path(sys.argv[5]))
+        child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
